@@ -1,0 +1,1 @@
+//! Site design model, validation and orchestrator core of drydock.
