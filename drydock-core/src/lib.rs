@@ -1,1 +1,4 @@
 //! Site design model, validation and orchestrator core of drydock.
+
+#[cfg(feature = "testing")]
+pub mod testing;
