@@ -39,7 +39,10 @@ pub fn require_tool(test: &str, name: &str, install: &str) -> Option<PathBuf> {
     if let Some(path) = find_executable(name) {
         return Some(path);
     }
-    skip_or_fail(test, &format!("`{name}` is not installed (install it with: {install})"))
+    skip_or_fail(
+        test,
+        &format!("`{name}` is not installed (install it with: {install})"),
+    )
 }
 
 /// Skips the test `test` visibly for `reason`, or panics when skips are forbidden.

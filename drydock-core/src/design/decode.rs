@@ -1,0 +1,425 @@
+//! Typed decoding of YAML trees into the design model, collecting every problem.
+//!
+//! Decoders never stop at the first problem: each reader reports what is wrong with its field
+//! (with the field path and the source position) and returns `None`, and the caller carries on.
+
+use std::fmt;
+use std::sync::Arc;
+
+use indexmap::IndexMap;
+
+use super::diag::{Diagnostic, DiagnosticKind, DocumentRef, SourceLocation};
+use super::yaml::{Key, Node, Pos, Value};
+
+/// A field path, built on the stack while decoding and rendered only when a problem is reported.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Path<'a> {
+    /// The top (`data`, `spec` or `metadata`).
+    Root(&'a str),
+    /// A mapping entry.
+    Key(&'a Path<'a>, &'a str),
+    /// A list item.
+    Index(&'a Path<'a>, usize),
+}
+
+impl<'a> Path<'a> {
+    pub(crate) fn key(&'a self, key: &'a str) -> Path<'a> {
+        Path::Key(self, key)
+    }
+    pub(crate) fn index(&'a self, i: usize) -> Path<'a> {
+        Path::Index(self, i)
+    }
+}
+
+impl fmt::Display for Path<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Path::Root(name) => f.write_str(name),
+            Path::Key(parent, key) => write!(f, "{parent}.{key}"),
+            Path::Index(parent, i) => write!(f, "{parent}[{i}]"),
+        }
+    }
+}
+
+/// A closed set of string values read from documents.
+pub(crate) trait StrEnum: Sized + Copy + 'static {
+    /// What the value is, for messages (`bonding mode`).
+    const WHAT: &'static str;
+    /// Every accepted spelling and its value.
+    const VALUES: &'static [(&'static str, Self)];
+}
+
+/// Defines a public enum read from a fixed set of strings, with serde and `as_str`.
+macro_rules! str_enum {
+    ($(#[$meta:meta])* $vis:vis enum $name:ident ($what:literal) { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+        $vis enum $name {
+            $($(#[$vmeta])* #[serde(rename = $text)] $variant),+
+        }
+        impl $name {
+            /// The value as written in documents.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+        }
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        impl std::str::FromStr for $name {
+            type Err = crate::design::decode::UnknownValue;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                <Self as crate::design::decode::StrEnum>::VALUES
+                    .iter()
+                    .find(|(t, _)| *t == s)
+                    .map(|(_, v)| *v)
+                    .ok_or_else(|| crate::design::decode::UnknownValue::of::<Self>(s))
+            }
+        }
+        impl crate::design::decode::StrEnum for $name {
+            const WHAT: &'static str = $what;
+            const VALUES: &'static [(&'static str, Self)] = &[$(($text, $name::$variant)),+];
+        }
+    };
+}
+pub(crate) use str_enum;
+
+/// A string that is not one of an enum's values.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("'{value}' is not a valid {what}; expected one of: {allowed}")]
+pub struct UnknownValue {
+    /// What was expected.
+    pub what: &'static str,
+    /// The value found.
+    pub value: String,
+    /// The allowed values, comma-separated.
+    pub allowed: String,
+}
+
+impl UnknownValue {
+    pub(crate) fn of<E: StrEnum>(value: &str) -> Self {
+        UnknownValue {
+            what: E::WHAT,
+            value: value.to_owned(),
+            allowed: E::VALUES
+                .iter()
+                .map(|(t, _)| *t)
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
+    }
+}
+
+/// Decoding context of one document: where problems go and what they are attached to.
+pub(crate) struct Cx<'a> {
+    pub(crate) diags: &'a mut Vec<Diagnostic>,
+    pub(crate) doc: &'a DocumentRef,
+    pub(crate) file: &'a Arc<str>,
+}
+
+impl Cx<'_> {
+    pub(crate) fn location(&self, pos: Pos) -> Option<SourceLocation> {
+        Some(SourceLocation {
+            file: self.file.clone(),
+            pos,
+        })
+    }
+
+    /// Reports a problem at `path` / `pos`.
+    pub(crate) fn report(
+        &mut self,
+        kind: DiagnosticKind,
+        path: &Path<'_>,
+        pos: Pos,
+        message: impl Into<String>,
+    ) {
+        let d = Diagnostic::error(kind, message)
+            .in_document(self.doc.clone())
+            .at_field(path.to_string())
+            .at(self.location(pos));
+        self.diags.push(d);
+    }
+
+    /// Reports a type mismatch.
+    pub(crate) fn wrong_type(&mut self, path: &Path<'_>, node: &Node, expected: &str) {
+        let found = match &node.value {
+            Value::Str(s) => format!("the string '{}'", truncate(s)),
+            Value::Int(i) => format!("the integer {i}"),
+            other => other.type_name().to_owned(),
+        };
+        self.report(
+            DiagnosticKind::WrongType,
+            path,
+            node.pos,
+            format!("expected {expected}, found {found}"),
+        );
+    }
+
+    /// Warns of keys that appear more than once in a mapping (YAML forbids it; PyYAML, which
+    /// the reference used, keeps the last value, and so does drydock).
+    fn warn_duplicate_keys(&mut self, entries: &[(Key, Node)], path: &Path<'_>) {
+        for (i, (key, _)) in entries.iter().enumerate() {
+            if let Some((first, _)) = entries[..i].iter().find(|(k, _)| k.text == key.text) {
+                let d = Diagnostic::error(
+                    DiagnosticKind::DuplicateKey,
+                    format!(
+                        "key '{}' appears twice (first at line {}); the last value is used",
+                        key.text, first.pos.line
+                    ),
+                )
+                .warning()
+                .in_document(self.doc.clone())
+                .at_field(path.key(&key.text).to_string())
+                .at(self.location(key.pos));
+                self.diags.push(d);
+            }
+        }
+    }
+
+    /// Reads a mapping. A null node reads as an empty mapping.
+    pub(crate) fn map<'n>(&mut self, node: &'n Node, path: &Path<'_>) -> Option<Fields<'n>> {
+        match &node.value {
+            Value::Map(entries) => {
+                self.warn_duplicate_keys(entries, path);
+                Some(Fields::new(entries, node.pos))
+            }
+            Value::Null => Some(Fields::new(&[], node.pos)),
+            _ => {
+                self.wrong_type(path, node, "a mapping");
+                None
+            }
+        }
+    }
+
+    /// Reads a string. Plain numbers and booleans are accepted as their text (`generation: 8`).
+    pub(crate) fn string(&mut self, node: &Node, path: &Path<'_>) -> Option<String> {
+        match &node.value {
+            Value::Str(s) => Some(s.clone()),
+            Value::Int(i) => Some(i.to_string()),
+            Value::Float(f) => Some(f.to_string()),
+            Value::Bool(b) => Some(b.to_string()),
+            _ => {
+                self.wrong_type(path, node, "a string");
+                None
+            }
+        }
+    }
+
+    /// Reads a non-negative integer that fits `T`.
+    pub(crate) fn uint<T: TryFrom<i64>>(&mut self, node: &Node, path: &Path<'_>) -> Option<T> {
+        let value = match node.value {
+            Value::Int(i) => Some(i),
+            Value::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => Some(f as i64),
+            _ => None,
+        };
+        match value {
+            Some(v) => match T::try_from(v) {
+                Ok(t) if v >= 0 => Some(t),
+                _ => {
+                    self.report(
+                        DiagnosticKind::InvalidValue,
+                        path,
+                        node.pos,
+                        format!("{v} is out of range"),
+                    );
+                    None
+                }
+            },
+            None => {
+                self.wrong_type(path, node, "a number");
+                None
+            }
+        }
+    }
+
+    /// Reads a boolean.
+    pub(crate) fn bool(&mut self, node: &Node, path: &Path<'_>) -> Option<bool> {
+        match node.value {
+            Value::Bool(b) => Some(b),
+            _ => {
+                self.wrong_type(path, node, "true or false");
+                None
+            }
+        }
+    }
+
+    /// Reads one of an enum's string values.
+    pub(crate) fn enumeration<E: StrEnum>(&mut self, node: &Node, path: &Path<'_>) -> Option<E> {
+        let text = self.string(node, path)?;
+        match E::VALUES.iter().find(|(t, _)| *t == text) {
+            Some((_, v)) => Some(*v),
+            None => {
+                let e = UnknownValue::of::<E>(&text);
+                self.report(DiagnosticKind::InvalidValue, path, node.pos, e.to_string());
+                None
+            }
+        }
+    }
+
+    /// Reads a value with `parse`, reporting its error text as an invalid value.
+    pub(crate) fn parsed<T, E: fmt::Display>(
+        &mut self,
+        node: &Node,
+        path: &Path<'_>,
+        what: &str,
+        parse: impl FnOnce(&str) -> Result<T, E>,
+    ) -> Option<T> {
+        let text = self.string(node, path)?;
+        match parse(text.trim()) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.report(
+                    DiagnosticKind::InvalidValue,
+                    path,
+                    node.pos,
+                    format!("'{}' is not {what}: {e}", truncate(&text)),
+                );
+                None
+            }
+        }
+    }
+
+    /// Reads a list, decoding each item with `item`. A null node reads as an empty list.
+    pub(crate) fn list<T>(
+        &mut self,
+        node: &Node,
+        path: &Path<'_>,
+        mut item: impl FnMut(&mut Self, &Node, &Path<'_>) -> Option<T>,
+    ) -> Vec<T> {
+        match &node.value {
+            Value::Seq(items) => items
+                .iter()
+                .enumerate()
+                .filter_map(|(i, n)| item(self, n, &path.index(i)))
+                .collect(),
+            Value::Null => Vec::new(),
+            _ => {
+                self.wrong_type(path, node, "a list");
+                Vec::new()
+            }
+        }
+    }
+
+    /// Reads a list of strings.
+    pub(crate) fn strings(&mut self, node: &Node, path: &Path<'_>) -> Vec<String> {
+        self.list(node, path, |cx, n, p| cx.string(n, p))
+    }
+
+    /// Reads a mapping whose values are decoded with `value`, keeping source order.
+    pub(crate) fn dict<T>(
+        &mut self,
+        node: &Node,
+        path: &Path<'_>,
+        mut value: impl FnMut(&mut Self, &Key, &Node, &Path<'_>) -> Option<T>,
+    ) -> IndexMap<String, T> {
+        let Some(fields) = self.map(node, path) else {
+            return IndexMap::new();
+        };
+        let mut out = IndexMap::with_capacity(fields.entries.len());
+        for (key, val) in fields.entries {
+            let p = path.key(&key.text);
+            if let Some(v) = value(self, key, val, &p) {
+                out.insert(key.text.clone(), v);
+            }
+        }
+        out
+    }
+
+    /// Reads a mapping of strings to strings (null values are refused).
+    pub(crate) fn string_map(&mut self, node: &Node, path: &Path<'_>) -> IndexMap<String, String> {
+        self.dict(node, path, |cx, _, v, p| match v.value {
+            Value::Null => {
+                cx.wrong_type(p, v, "a string");
+                None
+            }
+            _ => cx.string(v, p),
+        })
+    }
+}
+
+fn truncate(s: &str) -> &str {
+    match s.char_indices().nth(60) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}
+
+/// The entries of a mapping being decoded; reports the ones nobody asked for.
+pub(crate) struct Fields<'n> {
+    pub(crate) entries: &'n [(Key, Node)],
+    taken: Vec<bool>,
+    known: Vec<&'static str>,
+    /// Position of the mapping.
+    pub(crate) pos: Pos,
+}
+
+impl<'n> Fields<'n> {
+    fn new(entries: &'n [(Key, Node)], pos: Pos) -> Self {
+        Fields {
+            entries,
+            taken: vec![false; entries.len()],
+            known: Vec::new(),
+            pos,
+        }
+    }
+
+    /// Takes the field `name`; a null value counts as absent.
+    pub(crate) fn take(&mut self, name: &'static str) -> Option<&'n Node> {
+        self.take_raw(name).filter(|n| n.value != Value::Null)
+    }
+
+    /// Takes the field `name`, null values included.
+    pub(crate) fn take_raw(&mut self, name: &'static str) -> Option<&'n Node> {
+        self.known.push(name);
+        let mut found = None;
+        for (i, (k, v)) in self.entries.iter().enumerate() {
+            if k.text == name {
+                self.taken[i] = true;
+                found = Some(v); // the last of duplicate keys wins
+            }
+        }
+        found
+    }
+
+    /// Takes a required field, reporting it missing.
+    pub(crate) fn require(
+        &mut self,
+        cx: &mut Cx<'_>,
+        path: &Path<'_>,
+        name: &'static str,
+    ) -> Option<&'n Node> {
+        let node = self.take(name);
+        if node.is_none() {
+            cx.report(
+                DiagnosticKind::MissingField,
+                &path.key(name),
+                self.pos,
+                format!("'{name}' is required"),
+            );
+        }
+        node
+    }
+
+    /// Reports every field not taken as unknown.
+    pub(crate) fn deny_unknown(self, cx: &mut Cx<'_>, path: &Path<'_>) {
+        for (i, (key, _)) in self.entries.iter().enumerate() {
+            if !self.taken[i] {
+                let mut known = self.known.clone();
+                known.sort_unstable();
+                known.dedup();
+                cx.report(
+                    DiagnosticKind::UnknownField,
+                    &path.key(&key.text),
+                    key.pos,
+                    format!(
+                        "unknown field '{}'; expected one of: {}",
+                        key.text,
+                        known.join(", ")
+                    ),
+                );
+            }
+        }
+    }
+}

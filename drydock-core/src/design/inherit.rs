@@ -1,0 +1,240 @@
+//! Host profile inheritance: how a child's fields combine with its parent's effective fields.
+//!
+//! The rules are the reference's intended ones (`drydock.md` §1.5), applied uniformly:
+//! * a field absent in the child inherits; `'!'` clears it; any other value replaces it;
+//! * mappings merge key by key; a child key `!k` removes the parent's `k`;
+//! * lists keep the child's items, then the parent's items the child neither repeats nor removes
+//!   with `!item`;
+//! * named items (interfaces, devices, partitions, volume groups, logical volumes) merge by name:
+//!   the parent's order first, then the child's new items; `!name` removes one; items present in
+//!   both merge field by field (SR-IOV settings included).
+//!
+//! The result never holds a `'!'` marker, so merging with an empty parent normalises a spec.
+
+use indexmap::IndexMap;
+
+use super::model::common::inherit;
+use super::model::host::{
+    DeviceSpec, FilesystemSpec, HostSpec, InterfaceSpec, LogicalVolumeSpec, OobParameters,
+    PartitionSpec, VolumeGroupSpec,
+};
+
+/// Merges mappings: the parent's entries not removed by a child `!key`, overridden in place by the
+/// child's, then the child's new entries.
+pub fn merge_dicts<V: Clone>(
+    child: &IndexMap<String, V>,
+    parent: &IndexMap<String, V>,
+) -> IndexMap<String, V> {
+    let mut out: IndexMap<String, V> = IndexMap::with_capacity(parent.len() + child.len());
+    for (k, v) in parent {
+        if !child
+            .keys()
+            .any(|ck| ck.strip_prefix('!') == Some(k.as_str()))
+        {
+            out.insert(k.clone(), v.clone());
+        }
+    }
+    for (k, v) in child {
+        if !k.starts_with('!') {
+            out.insert(k.clone(), v.clone());
+        }
+    }
+    out
+}
+
+/// Merges lists: the child's items (order and repeats kept), then the parent's items that the
+/// child neither has nor removes with `!item`.
+///
+/// ```
+/// use drydock_core::design::inherit::merge_lists;
+/// let s = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+/// assert_eq!(merge_lists(&s(&["a", "!b", "c"]), &s(&["b", "d", "a", "d"])), s(&["a", "c", "d", "d"]));
+/// ```
+pub fn merge_lists(child: &[String], parent: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = child
+        .iter()
+        .filter(|c| !c.starts_with('!'))
+        .cloned()
+        .collect();
+    let kept = out.len();
+    for p in parent {
+        let removed = child
+            .iter()
+            .any(|c| c.strip_prefix('!') == Some(p.as_str()));
+        if !removed && !out[..kept].contains(p) {
+            out.push(p.clone());
+        }
+    }
+    out
+}
+
+/// Something merged by name.
+pub(crate) trait Named: Clone {
+    fn name(&self) -> &str;
+    /// Merges `self` (the child's item) with the parent's item of the same name.
+    fn merge(&self, parent: &Self) -> Self;
+    /// The item with every `'!'` marker of its own resolved away (for items without a parent).
+    fn normalized(&self) -> Self;
+}
+
+/// Merges named items: see the module documentation.
+pub(crate) fn merge_named<T: Named>(child: &[T], parent: &[T]) -> Vec<T> {
+    let mut out = Vec::with_capacity(parent.len() + child.len());
+    for p in parent {
+        let name = p.name();
+        if child
+            .iter()
+            .any(|c| c.name().strip_prefix('!') == Some(name))
+        {
+            continue;
+        }
+        match child.iter().find(|c| c.name() == name) {
+            Some(c) => out.push(c.merge(p)),
+            None => out.push(p.normalized()),
+        }
+    }
+    for c in child {
+        if !c.name().starts_with('!') && !parent.iter().any(|p| p.name() == c.name()) {
+            out.push(c.normalized());
+        }
+    }
+    out
+}
+
+impl Named for InterfaceSpec {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn merge(&self, p: &Self) -> Self {
+        InterfaceSpec {
+            name: self.name.clone(),
+            device_link: inherit(&self.device_link, &p.device_link),
+            slaves: merge_lists(&self.slaves, &p.slaves),
+            networks: merge_lists(&self.networks, &p.networks),
+            sriov: self.sriov.or(p.sriov),
+            labels: merge_dicts(&self.labels, &p.labels),
+        }
+    }
+    fn normalized(&self) -> Self {
+        self.merge(&InterfaceSpec {
+            name: self.name.clone(),
+            ..Default::default()
+        })
+    }
+}
+
+fn merge_fs(c: &FilesystemSpec, p: &FilesystemSpec) -> FilesystemSpec {
+    FilesystemSpec {
+        mountpoint: inherit(&c.mountpoint, &p.mountpoint),
+        fstype: inherit(&c.fstype, &p.fstype),
+        mount_options: inherit(&c.mount_options, &p.mount_options),
+        fs_uuid: inherit(&c.fs_uuid, &p.fs_uuid),
+        fs_label: inherit(&c.fs_label, &p.fs_label),
+    }
+}
+
+impl Named for PartitionSpec {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn merge(&self, p: &Self) -> Self {
+        PartitionSpec {
+            name: self.name.clone(),
+            size: inherit(&self.size, &p.size),
+            part_uuid: inherit(&self.part_uuid, &p.part_uuid),
+            volume_group: inherit(&self.volume_group, &p.volume_group),
+            bootable: self.bootable.or(p.bootable),
+            labels: merge_dicts(&self.labels, &p.labels),
+            filesystem: merge_fs(&self.filesystem, &p.filesystem),
+        }
+    }
+    fn normalized(&self) -> Self {
+        self.merge(&PartitionSpec {
+            name: self.name.clone(),
+            ..Default::default()
+        })
+    }
+}
+
+impl Named for DeviceSpec {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn merge(&self, p: &Self) -> Self {
+        DeviceSpec {
+            name: self.name.clone(),
+            volume_group: inherit(&self.volume_group, &p.volume_group),
+            labels: merge_dicts(&self.labels, &p.labels),
+            partitions: merge_named(&self.partitions, &p.partitions),
+        }
+    }
+    fn normalized(&self) -> Self {
+        self.merge(&DeviceSpec {
+            name: self.name.clone(),
+            ..Default::default()
+        })
+    }
+}
+
+impl Named for LogicalVolumeSpec {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn merge(&self, p: &Self) -> Self {
+        LogicalVolumeSpec {
+            name: self.name.clone(),
+            size: inherit(&self.size, &p.size),
+            lv_uuid: inherit(&self.lv_uuid, &p.lv_uuid),
+            filesystem: merge_fs(&self.filesystem, &p.filesystem),
+        }
+    }
+    fn normalized(&self) -> Self {
+        self.merge(&LogicalVolumeSpec {
+            name: self.name.clone(),
+            ..Default::default()
+        })
+    }
+}
+
+impl Named for VolumeGroupSpec {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn merge(&self, p: &Self) -> Self {
+        VolumeGroupSpec {
+            name: self.name.clone(),
+            vg_uuid: inherit(&self.vg_uuid, &p.vg_uuid),
+            logical_volumes: merge_named(&self.logical_volumes, &p.logical_volumes),
+        }
+    }
+    fn normalized(&self) -> Self {
+        self.merge(&VolumeGroupSpec {
+            name: self.name.clone(),
+            ..Default::default()
+        })
+    }
+}
+
+/// Applies a parent's effective spec to a child's spec. The parent must itself be effective
+/// (merged all the way up, or normalised against an empty spec).
+pub fn apply_parent(child: &HostSpec, parent: &HostSpec) -> HostSpec {
+    HostSpec {
+        parent: child.parent.clone(),
+        hardware_profile: inherit(&child.hardware_profile, &parent.hardware_profile),
+        primary_network: inherit(&child.primary_network, &parent.primary_network),
+        oob_type: inherit(&child.oob_type, &parent.oob_type),
+        oob_parameters: OobParameters(merge_dicts(
+            &child.oob_parameters.0,
+            &parent.oob_parameters.0,
+        )),
+        interfaces: merge_named(&child.interfaces, &parent.interfaces),
+        storage_devices: merge_named(&child.storage_devices, &parent.storage_devices),
+        volume_groups: merge_named(&child.volume_groups, &parent.volume_groups),
+        image: inherit(&child.image, &parent.image),
+        kernel: inherit(&child.kernel, &parent.kernel),
+        kernel_params: merge_dicts(&child.kernel_params, &parent.kernel_params),
+        tags: merge_lists(&child.tags, &parent.tags),
+        owner_data: merge_dicts(&child.owner_data, &parent.owner_data),
+        rack: inherit(&child.rack, &parent.rack),
+    }
+}

@@ -1,0 +1,538 @@
+//! YAML reading: a document stream split into documents, each parsed into a tree of nodes that
+//! remember where they stand in the source.
+//!
+//! The tree is built from the events of [`saphyr_parser`] (a YAML 1.2 parser). Plain scalars are
+//! resolved with the YAML 1.2 core schema (`null`/`~`/empty, `true`/`false`, integers, floats);
+//! quoted and block scalars are always strings. Mapping keys keep their source text, so a key
+//! such as `0xffff` is known both as written and as what YAML makes of it.
+//!
+//! A stream is split at its document markers (`---` or `...` at the start of a line) before
+//! parsing, so a syntax error in one document leaves the others readable, and documents can be
+//! parsed in parallel.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use saphyr_parser::{Event, Parser, ScalarStyle};
+
+/// Where a node starts in its source: 1-based line and column.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Pos {
+    /// Line, counted from 1.
+    pub line: u32,
+    /// Column, counted from 1 (in characters).
+    pub column: u32,
+}
+
+impl std::fmt::Display for Pos {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.line, self.column)
+    }
+}
+
+/// A YAML node with its position.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Node {
+    /// The value.
+    pub value: Value,
+    /// Where the node starts.
+    pub pos: Pos,
+}
+
+/// The value of a YAML node after scalar resolution.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    /// `null`, `~` or an empty value.
+    Null,
+    /// `true` or `false`.
+    Bool(bool),
+    /// An integer.
+    Int(i64),
+    /// A floating point number.
+    Float(f64),
+    /// A string: any quoted or block scalar, or a plain scalar that is no other type.
+    Str(String),
+    /// A sequence.
+    Seq(Vec<Node>),
+    /// A mapping, in source order.
+    Map(Vec<(Key, Node)>),
+}
+
+/// A mapping key.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Key {
+    /// The key as written (for a scalar key), or a rendering of a complex key.
+    pub text: String,
+    /// Whether YAML reads the key as a string (a plain `0xffff` or `true` is not).
+    pub is_string: bool,
+    /// Where the key starts.
+    pub pos: Pos,
+}
+
+impl Value {
+    /// A short name of the value's YAML type, for messages.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Bool(_) => "a boolean",
+            Value::Int(_) => "an integer",
+            Value::Float(_) => "a number",
+            Value::Str(_) => "a string",
+            Value::Seq(_) => "a list",
+            Value::Map(_) => "a mapping",
+        }
+    }
+}
+
+/// One document of a stream, as text, with the line it starts on.
+#[derive(Clone, Copy, Debug)]
+pub struct DocumentText<'a> {
+    /// The text of the document (it may start with its `---` marker).
+    pub text: &'a str,
+    /// Line of the stream on which `text` starts (1-based).
+    pub first_line: u32,
+}
+
+/// A YAML syntax error, positioned in the stream.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SyntaxError {
+    /// What the parser found wrong.
+    pub message: String,
+    /// Where.
+    pub pos: Pos,
+}
+
+/// Most nodes one document may expand to (aliases included): a guard against alias bombs.
+pub const MAX_NODES_PER_DOCUMENT: usize = 1_000_000;
+
+fn is_marker_line(line: &str, marker: &str) -> bool {
+    line.strip_prefix(marker)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\r', '\n']))
+}
+
+fn is_content_line(line: &str) -> bool {
+    let t = line.trim_start();
+    !(t.is_empty() || t.starts_with('#') || line.starts_with('%'))
+}
+
+/// Splits a stream at its document markers.
+///
+/// A document starts at a `---` line (which it keeps, so that `--- value` parses) and ends before
+/// the next `---` or at a `...` line. Stretches holding only comments, blank lines and directives
+/// are joined to the document that follows, and are dropped at the end of the stream.
+pub fn split_documents(stream: &str) -> Vec<DocumentText<'_>> {
+    let mut docs = Vec::new();
+    let mut start = 0usize; // byte offset where the current document starts
+    let mut start_line = 1u32;
+    let mut has_content = false;
+    let mut offset = 0usize;
+    for (line_no, line) in (1u32..).zip(stream.split_inclusive('\n')) {
+        if is_marker_line(line, "---") {
+            if has_content {
+                docs.push(DocumentText {
+                    text: &stream[start..offset],
+                    first_line: start_line,
+                });
+                start = offset;
+                start_line = line_no;
+            }
+            // A marker line with content after it (`--- {a: 1}`) starts a non-empty document.
+            has_content = line[3..]
+                .trim_start()
+                .split('#')
+                .next()
+                .is_some_and(|s| !s.trim().is_empty());
+        } else if is_marker_line(line, "...") {
+            if has_content {
+                docs.push(DocumentText {
+                    text: &stream[start..offset],
+                    first_line: start_line,
+                });
+            }
+            start = offset + line.len();
+            start_line = line_no + 1;
+            has_content = false;
+        } else if is_content_line(line) {
+            has_content = true;
+        }
+        offset += line.len();
+    }
+    if has_content {
+        docs.push(DocumentText {
+            text: &stream[start..],
+            first_line: start_line,
+        });
+    }
+    docs
+}
+
+/// Parses one document (as split by [`split_documents`]) into a tree.
+///
+/// Returns `Ok(None)` for a document without content. Positions are lines of the whole stream.
+pub fn parse_document(doc: DocumentText<'_>) -> Result<Option<Node>, SyntaxError> {
+    let mut builder = Builder {
+        line_offset: doc.first_line.saturating_sub(1),
+        stack: Vec::new(),
+        anchors: HashMap::new(),
+        nodes: 0,
+        root: None,
+    };
+    for item in Parser::new_from_str(doc.text) {
+        let (event, span) = item.map_err(|e| SyntaxError {
+            message: e.info().to_owned(),
+            pos: builder.pos(e.marker().line(), e.marker().col()),
+        })?;
+        let pos = builder.pos(span.start.line(), span.start.col());
+        builder.event(event, pos)?;
+    }
+    Ok(builder.root)
+}
+
+enum Frame {
+    Seq {
+        items: Vec<Node>,
+        pos: Pos,
+        anchor: usize,
+    },
+    Map {
+        entries: Vec<(Key, Node)>,
+        pending_key: Option<Key>,
+        pos: Pos,
+        anchor: usize,
+    },
+}
+
+struct Builder {
+    line_offset: u32,
+    stack: Vec<Frame>,
+    anchors: HashMap<usize, Node>,
+    nodes: usize,
+    root: Option<Node>,
+}
+
+impl Builder {
+    fn pos(&self, line: usize, col: usize) -> Pos {
+        Pos {
+            line: u32::try_from(line)
+                .unwrap_or(u32::MAX)
+                .saturating_add(self.line_offset),
+            column: u32::try_from(col).unwrap_or(u32::MAX).saturating_add(1),
+        }
+    }
+
+    fn count(&mut self, n: usize, pos: Pos) -> Result<(), SyntaxError> {
+        self.nodes = self.nodes.saturating_add(n);
+        if self.nodes > MAX_NODES_PER_DOCUMENT {
+            return Err(SyntaxError {
+                message: format!(
+                    "document expands to more than {MAX_NODES_PER_DOCUMENT} nodes (alias expansion?)"
+                ),
+                pos,
+            });
+        }
+        Ok(())
+    }
+
+    fn event(&mut self, event: Event<'_>, pos: Pos) -> Result<(), SyntaxError> {
+        match event {
+            Event::Scalar(text, style, anchor, tag) => {
+                self.count(1, pos)?;
+                let tagged_str = tag.as_ref().is_some_and(|t| t.suffix == "str");
+                let plain = style == ScalarStyle::Plain && !tagged_str;
+                let value = if plain {
+                    resolve_plain(&text)
+                } else {
+                    Value::Str(text.to_string())
+                };
+                if let Some(Frame::Map {
+                    pending_key: pending @ None,
+                    ..
+                }) = self.stack.last_mut()
+                {
+                    *pending = Some(Key {
+                        is_string: matches!(value, Value::Str(_)),
+                        text: text.into_owned(),
+                        pos,
+                    });
+                    return Ok(());
+                }
+                self.finish(Node { value, pos }, anchor);
+            }
+            Event::SequenceStart(anchor, _) => {
+                self.count(1, pos)?;
+                self.stack.push(Frame::Seq {
+                    items: Vec::new(),
+                    pos,
+                    anchor,
+                });
+            }
+            Event::MappingStart(anchor, _) => {
+                self.count(1, pos)?;
+                self.stack.push(Frame::Map {
+                    entries: Vec::new(),
+                    pending_key: None,
+                    pos,
+                    anchor,
+                });
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                let (node, anchor) = match self.stack.pop() {
+                    Some(Frame::Seq { items, pos, anchor }) => (
+                        Node {
+                            value: Value::Seq(items),
+                            pos,
+                        },
+                        anchor,
+                    ),
+                    Some(Frame::Map {
+                        entries,
+                        pos,
+                        anchor,
+                        ..
+                    }) => (
+                        Node {
+                            value: Value::Map(entries),
+                            pos,
+                        },
+                        anchor,
+                    ),
+                    None => return Ok(()),
+                };
+                self.finish(node, anchor);
+            }
+            Event::Alias(id) => {
+                let node = self.anchors.get(&id).cloned().ok_or_else(|| SyntaxError {
+                    message: "alias to an unknown anchor".to_owned(),
+                    pos,
+                })?;
+                self.count(count_nodes(&node), pos)?;
+                self.finish(node, 0);
+            }
+            Event::Nothing
+            | Event::StreamStart
+            | Event::StreamEnd
+            | Event::DocumentStart(_)
+            | Event::DocumentEnd => {}
+        }
+        Ok(())
+    }
+
+    /// Places a completed node into its parent (or as the root).
+    fn finish(&mut self, node: Node, anchor: usize) {
+        if anchor != 0 {
+            self.anchors.insert(anchor, node.clone());
+        }
+        match self.stack.last_mut() {
+            None => self.root = Some(node),
+            Some(Frame::Seq { items, .. }) => items.push(node),
+            Some(Frame::Map {
+                entries,
+                pending_key,
+                ..
+            }) => match pending_key.take() {
+                Some(key) => entries.push((key, node)),
+                // A complex (collection) key: keep a rendering of it as text.
+                None => {
+                    *pending_key = Some(Key {
+                        text: render_key(&node),
+                        is_string: false,
+                        pos: node.pos,
+                    })
+                }
+            },
+        }
+    }
+}
+
+fn count_nodes(node: &Node) -> usize {
+    match &node.value {
+        Value::Seq(items) => 1 + items.iter().map(count_nodes).sum::<usize>(),
+        Value::Map(entries) => {
+            1 + entries
+                .iter()
+                .map(|(_, v)| 1 + count_nodes(v))
+                .sum::<usize>()
+        }
+        _ => 1,
+    }
+}
+
+fn render_key(node: &Node) -> String {
+    match &node.value {
+        Value::Seq(_) => "[...]".to_owned(),
+        Value::Map(_) => "{...}".to_owned(),
+        other => format!("{other:?}"),
+    }
+}
+
+/// Resolves a plain scalar with the YAML 1.2 core schema.
+pub fn resolve_plain(text: &str) -> Value {
+    match text {
+        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
+        "true" | "True" | "TRUE" => return Value::Bool(true),
+        "false" | "False" | "FALSE" => return Value::Bool(false),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
+            return Value::Float(f64::INFINITY);
+        }
+        "-.inf" | "-.Inf" | "-.INF" => return Value::Float(f64::NEG_INFINITY),
+        ".nan" | ".NaN" | ".NAN" => return Value::Float(f64::NAN),
+        _ => {}
+    }
+    let first = text.as_bytes()[0];
+    if !(first.is_ascii_digit() || first == b'-' || first == b'+' || first == b'.') {
+        return Value::Str(text.to_owned());
+    }
+    if let Some(hex) = text.strip_prefix("0x") {
+        if let Ok(v) = i64::from_str_radix(hex, 16) {
+            return Value::Int(v);
+        }
+    } else if let Some(oct) = text.strip_prefix("0o") {
+        if let Ok(v) = i64::from_str_radix(oct, 8) {
+            return Value::Int(v);
+        }
+    } else if is_decimal_int(text) {
+        if let Ok(v) = text.parse::<i64>() {
+            return Value::Int(v);
+        }
+    } else if is_float(text)
+        && let Ok(v) = text.parse::<f64>()
+    {
+        return Value::Float(v);
+    }
+    Value::Str(text.to_owned())
+}
+
+fn is_decimal_int(text: &str) -> bool {
+    let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
+    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn is_float(text: &str) -> bool {
+    // [-+]? ( \. [0-9]+ | [0-9]+ ( \. [0-9]* )? ) ( [eE] [-+]? [0-9]+ )?
+    let s = text.strip_prefix(['-', '+']).unwrap_or(text).as_bytes();
+    let mut i = 0;
+    let int_digits = s.iter().take_while(|b| b.is_ascii_digit()).count();
+    i += int_digits;
+    let mut frac_digits = 0;
+    if s.get(i) == Some(&b'.') {
+        i += 1;
+        frac_digits = s[i..].iter().take_while(|b| b.is_ascii_digit()).count();
+        i += frac_digits;
+    }
+    if int_digits == 0 && frac_digits == 0 {
+        return false;
+    }
+    if matches!(s.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(s.get(i), Some(b'-' | b'+')) {
+            i += 1;
+        }
+        let exp = s[i..].iter().take_while(|b| b.is_ascii_digit()).count();
+        if exp == 0 {
+            return false;
+        }
+        i += exp;
+    }
+    i == s.len()
+}
+
+/// Borrowed view used by decoders: the text of a scalar as YAML wrote it, when it is a scalar.
+pub fn scalar_text(value: &Value) -> Option<Cow<'_, str>> {
+    match value {
+        Value::Str(s) => Some(Cow::Borrowed(s)),
+        Value::Int(i) => Some(Cow::Owned(i.to_string())),
+        Value::Float(f) => Some(Cow::Owned(f.to_string())),
+        Value::Bool(b) => Some(Cow::Owned(b.to_string())),
+        Value::Null | Value::Seq(_) | Value::Map(_) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Node {
+        let docs = split_documents(text);
+        assert_eq!(docs.len(), 1, "{docs:?}");
+        parse_document(docs[0]).unwrap().unwrap()
+    }
+
+    #[test]
+    fn splits_at_markers_and_keeps_line_numbers() {
+        let stream = "# comment\n---\na: 1\n---\nb: 2\n...\n# trailing\n---\nc: [1,\n";
+        let docs = split_documents(stream);
+        assert_eq!(docs.len(), 3);
+        // The leading comment is joined to the first document.
+        assert_eq!(docs[0].first_line, 1);
+        assert_eq!(docs[1].first_line, 4);
+        assert_eq!(docs[2].first_line, 7); // with the comment before its marker
+        let b = parse_document(docs[1]).unwrap().unwrap();
+        let Value::Map(entries) = b.value else {
+            panic!("not a map")
+        };
+        assert_eq!(entries[0].0.text, "b");
+        assert_eq!(entries[0].0.pos, Pos { line: 5, column: 1 });
+        assert_eq!(entries[0].1.value, Value::Int(2));
+        let err = parse_document(docs[2]).unwrap_err();
+        assert!(err.pos.line >= 9, "{err:?}");
+    }
+
+    #[test]
+    fn marker_with_inline_content_is_a_document() {
+        let docs = split_documents("--- {a: 1}\n--- [2]\n");
+        assert_eq!(docs.len(), 2);
+        assert_eq!(
+            parse_document(docs[1]).unwrap().unwrap().value,
+            Value::Seq(vec![Node {
+                value: Value::Int(2),
+                pos: Pos { line: 2, column: 6 }
+            }])
+        );
+    }
+
+    #[test]
+    fn resolves_core_schema_scalars_and_keeps_key_text() {
+        let node = parse(
+            "a: 1\nb: '8'\nc: 0xffff\nd: ~\ne: true\nf: 1.5\ng: 10.0.0.1\nh: |\n  x\n0xffff: null\n",
+        );
+        let Value::Map(entries) = node.value else {
+            panic!()
+        };
+        let values: Vec<_> = entries.iter().map(|(_, v)| v.value.clone()).collect();
+        assert_eq!(
+            values,
+            vec![
+                Value::Int(1),
+                Value::Str("8".into()),
+                Value::Int(65535),
+                Value::Null,
+                Value::Bool(true),
+                Value::Float(1.5),
+                Value::Str("10.0.0.1".into()),
+                Value::Str("x\n".into()),
+                Value::Null,
+            ]
+        );
+        let last = &entries[8].0;
+        assert_eq!(last.text, "0xffff");
+        assert!(!last.is_string);
+        assert!(entries[0].0.is_string);
+    }
+
+    #[test]
+    fn aliases_expand_and_bombs_are_refused() {
+        let node = parse("a: &x {k: v}\nb: *x\n");
+        let Value::Map(entries) = node.value else {
+            panic!()
+        };
+        assert_eq!(entries[0].1.value, entries[1].1.value);
+        let mut bomb = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..8 {
+            let p = i - 1;
+            bomb.push_str(&format!("a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"));
+        }
+        let docs = split_documents(&bomb);
+        let err = parse_document(docs[0]).unwrap_err();
+        assert!(err.message.contains("more than"), "{err:?}");
+    }
+}
