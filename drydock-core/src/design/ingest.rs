@@ -274,7 +274,14 @@ fn read_document(file: &Arc<str>, doc: DocumentText<'_>) -> DocOutcome {
                 "spec",
                 get("kind"),
             ),
-            _ => {
+            // No namespace at all (`apiVersion: v1.0`): an old drydock document, not another tool's.
+            None => (
+                as_str(get("kind")).unwrap_or_default(),
+                api.clone(),
+                "spec",
+                get("kind"),
+            ),
+            Some(_) => {
                 out.skipped = true;
                 tracing::debug!(api_version = %api, file = %file, "skipping a document of another namespace");
                 return out;
@@ -328,7 +335,11 @@ fn read_document(file: &Arc<str>, doc: DocumentText<'_>) -> DocOutcome {
         out.diags.push(
             Diagnostic::error(
                 DiagnosticKind::UnsupportedVersion,
-                format!("{kind} version '{version}' is not supported; use v1"),
+                if data_key == "spec" {
+                    format!("{kind} apiVersion '{version}' is not supported; use 'apiVersion: drydock/v1'")
+                } else {
+                    format!("{kind} version '{version}' is not supported; use {}", kind.schema())
+                },
             )
             .in_document(doc_ref)
             .at(loc(kind_pos)),
