@@ -1,0 +1,36 @@
+//! Ingest and compile of the synthetic sites in `shared/corpus/sites/` (100, 1,000 and 5,000
+//! nodes). The Python Drydock takes 0.91 s for ingest + compile at 1,000 nodes on the same kind
+//! of machine (`shared/README.md`).
+
+// `criterion_group!` generates an undocumented public function.
+#![allow(missing_docs)]
+
+use std::path::PathBuf;
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use drydock::core::design::{compile, ingest_sources, Source};
+
+fn site(n: usize) -> Source {
+    let path = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus/sites")).join(format!("site_{n}.yaml"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e} (shared/ must sit beside the repository)", path.display()));
+    Source::new(path.display().to_string(), text)
+}
+
+fn design(c: &mut Criterion) {
+    let mut group = c.benchmark_group("design");
+    group.sample_size(20);
+    for n in [100, 1000, 5000] {
+        let source = site(n);
+        group.throughput(Throughput::Elements(n as u64));
+        group.bench_with_input(BenchmarkId::new("ingest", n), &source, |b, s| {
+            b.iter(|| ingest_sources(std::slice::from_ref(s)).expect("valid site"))
+        });
+        group.bench_with_input(BenchmarkId::new("ingest_compile", n), &source, |b, s| {
+            b.iter(|| compile(ingest_sources(std::slice::from_ref(s)).expect("valid site")).expect("compiles"))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, design);
+criterion_main!(benches);
