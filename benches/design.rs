@@ -7,12 +7,21 @@
 
 use std::path::PathBuf;
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use drydock::core::design::{compile, ingest_sources, Source};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use drydock::core::design::{Source, compile, ingest_sources};
 
 fn site(n: usize) -> Source {
-    let path = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus/sites")).join(format!("site_{n}.yaml"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e} (shared/ must sit beside the repository)", path.display()));
+    let path = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/corpus/sites"
+    ))
+    .join(format!("site_{n}.yaml"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (shared/ must sit beside the repository)",
+            path.display()
+        )
+    });
     Source::new(path.display().to_string(), text)
 }
 
@@ -26,7 +35,10 @@ fn design(c: &mut Criterion) {
             b.iter(|| ingest_sources(std::slice::from_ref(s)).expect("valid site"))
         });
         group.bench_with_input(BenchmarkId::new("ingest_compile", n), &source, |b, s| {
-            b.iter(|| compile(ingest_sources(std::slice::from_ref(s)).expect("valid site")).expect("compiles"))
+            b.iter(|| {
+                compile(ingest_sources(std::slice::from_ref(s)).expect("valid site"))
+                    .expect("compiles")
+            })
         });
     }
     group.finish();

@@ -2,8 +2,12 @@
 //!
 //! * [`design`]: the site design documents, their ingestion from YAML, host-profile
 //!   inheritance and the compiled per-node design.
+//! * [`driver`]: the out-of-band and node driver traits and their classified error.
+//! * [`task`]: tasks, actions, statuses and the result algebra.
 
 pub mod design;
+pub mod driver;
+pub mod task;
 
 #[cfg(feature = "testing")]
 pub mod testing;
