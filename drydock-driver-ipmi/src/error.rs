@@ -145,6 +145,9 @@ impl Error {
             Error::SessionRejected(status) if status.is_authorization_failure() => {
                 ErrorKind::Unauthorized
             }
+            Error::SessionRejected(status) if status.is_algorithm_mismatch() => {
+                ErrorKind::Unsupported
+            }
             Error::SessionRejected(_) => ErrorKind::Protocol,
             Error::CompletionCode { .. } => ErrorKind::CompletionCode,
             Error::Unsupported(_) => ErrorKind::Unsupported,

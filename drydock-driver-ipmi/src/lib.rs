@@ -12,7 +12,7 @@
 //!   it opens an RMCP+ session (cipher suite 3 by default, 17 when the BMC offers it), raises
 //!   it to the configured privilege, retransmits on timeouts and always closes the session.
 //!
-//! ```text
+//! ```no_run
 //! # async fn demo() -> Result<(), drydock_driver_ipmi::Error> {
 //! use drydock_driver_ipmi::{IpmiClient, IpmiConfig, PowerAction};
 //! let config = IpmiConfig::new("10.0.0.5", "admin", "password");
@@ -23,8 +23,10 @@
 //! # Ok(()) }
 //! ```
 
+mod client;
 pub mod commands;
 pub mod completion;
+mod config;
 pub mod crypto;
 mod error;
 pub mod message;
@@ -32,10 +34,14 @@ pub mod packet;
 pub mod rakp;
 pub mod rmcp;
 pub mod seq;
+mod session;
+mod transport;
 
+pub use client::IpmiClient;
 pub use commands::{
     BootDevice, BootFlags, ChassisStatus, DeviceId, PowerAction, PowerState, SelInfo,
 };
 pub use completion::CompletionCode;
+pub use config::{DEFAULT_PORT, DEFAULT_RETRIES, DEFAULT_TIMEOUT, IpmiConfig, Secret};
 pub use error::{Error, ErrorKind, ProtocolError, Result};
 pub use rakp::PrivilegeLevel;

@@ -146,16 +146,18 @@ pub struct OpenSessionResponse {
 }
 
 impl OpenSessionResponse {
-    /// Decodes the payload. On a non-zero status only the first 8 bytes are required.
+    /// Decodes the payload. On a non-zero status only the tag and status are required
+    /// (`ipmi_sim` sends just those two bytes when it is out of sessions); the console
+    /// session ID is then 0 when absent.
     pub fn decode(b: &[u8]) -> Result<OpenSessionResponse, ProtocolError> {
-        ProtocolError::need("Open Session Response", b, 8)?;
+        ProtocolError::need("Open Session Response", b, 2)?;
         let status = RmcpPlusStatus(b[1]);
         if status.0 != 0 {
             return Ok(OpenSessionResponse {
                 tag: b[0],
                 status,
-                max_privilege: b[2],
-                console_session_id: u32_at(b, 4),
+                max_privilege: b.get(2).copied().unwrap_or(0),
+                console_session_id: if b.len() >= 8 { u32_at(b, 4) } else { 0 },
                 bmc_session_id: 0,
                 algorithms: [0; 3],
             });
@@ -228,13 +230,13 @@ pub struct Rakp2 {
 }
 
 impl Rakp2 {
-    /// Decodes the payload. On a non-zero status only the first 8 bytes are required.
+    /// Decodes the payload. On a non-zero status only the tag and status are required.
     pub fn decode(b: &[u8]) -> Result<Rakp2, ProtocolError> {
-        ProtocolError::need("RAKP 2", b, 8)?;
+        ProtocolError::need("RAKP 2", b, 2)?;
         let status = RmcpPlusStatus(b[1]);
         if status.0 != 0 {
             let (bmc_random, bmc_guid) = ([0; 16], [0; 16]);
-            let console_session_id = u32_at(b, 4);
+            let console_session_id = if b.len() >= 8 { u32_at(b, 4) } else { 0 };
             return Ok(Rakp2 {
                 tag: b[0],
                 status,
@@ -293,8 +295,17 @@ pub struct Rakp4 {
 }
 
 impl Rakp4 {
-    /// Decodes the payload.
+    /// Decodes the payload. On a non-zero status only the tag and status are required.
     pub fn decode(b: &[u8]) -> Result<Rakp4, ProtocolError> {
+        ProtocolError::need("RAKP 4", b, 2)?;
+        if b[1] != 0 && b.len() < 8 {
+            return Ok(Rakp4 {
+                tag: b[0],
+                status: RmcpPlusStatus(b[1]),
+                console_session_id: 0,
+                icv: vec![],
+            });
+        }
         ProtocolError::need("RAKP 4", b, 8)?;
         Ok(Rakp4 {
             tag: b[0],
@@ -422,6 +433,27 @@ impl Handshake {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn short_error_responses_decode() {
+        // ipmi_sim out of sessions: tag and status only.
+        let rs = OpenSessionResponse::decode(&[0x07, 0x01]).unwrap();
+        assert_eq!(
+            (rs.tag, rs.status, rs.console_session_id),
+            (7, RmcpPlusStatus(0x01), 0)
+        );
+        assert!(rs.status.is_transient());
+        assert_eq!(
+            Rakp2::decode(&[1, 0x0D]).unwrap().status,
+            RmcpPlusStatus(0x0D)
+        );
+        assert_eq!(
+            Rakp4::decode(&[1, 0x0F]).unwrap().status,
+            RmcpPlusStatus(0x0F)
+        );
+        assert!(OpenSessionResponse::decode(&[0x07, 0x00]).is_err());
+        assert!(Rakp2::decode(&[1, 0, 0, 0, 0, 0, 0, 0]).is_err());
+    }
 
     proptest! {
         #[test]
