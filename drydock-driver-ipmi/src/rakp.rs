@@ -126,6 +126,42 @@ impl OpenSessionRequest {
         }
         out
     }
+
+    /// Decodes the payload (BMC side). Fails when the algorithms name no implemented suite.
+    pub fn decode(b: &[u8]) -> Result<OpenSessionRequest, ProtocolError> {
+        ProtocolError::need("Open Session Request", b, 32)?;
+        let algorithms = decode_algorithms(&b[8..32])?;
+        let suite = [0u8, 1, 2, 3, 15, 16, 17]
+            .into_iter()
+            .filter_map(CipherSuite::from_id)
+            .find(|s| [s.auth.id(), s.integrity.id(), s.confidentiality.id()] == algorithms)
+            .ok_or(ProtocolError::InvalidField {
+                what: "proposed algorithms",
+                value: u32::from(algorithms[0]),
+            })?;
+        Ok(OpenSessionRequest {
+            tag: b[0],
+            max_privilege: b[1] & 0x0F,
+            console_session_id: u32_at(b, 4),
+            suite,
+        })
+    }
+}
+
+/// Decodes the three 8-byte algorithm records (authentication, integrity, confidentiality).
+fn decode_algorithms(b: &[u8]) -> Result<[u8; 3], ProtocolError> {
+    let mut algorithms = [0; 3];
+    for (i, alg) in algorithms.iter_mut().enumerate() {
+        let rec = &b[8 * i..8 * i + 8];
+        if usize::from(rec[0]) != i || rec[3] != 8 {
+            return Err(ProtocolError::InvalidField {
+                what: "algorithm payload",
+                value: rec[0].into(),
+            });
+        }
+        *alg = rec[4] & 0x3F;
+    }
+    Ok(algorithms)
 }
 
 /// RMCP+ Open Session Response.
@@ -146,6 +182,21 @@ pub struct OpenSessionResponse {
 }
 
 impl OpenSessionResponse {
+    /// Encodes the payload (BMC side); only tag and status when the status is an error.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = vec![self.tag, self.status.0];
+        if self.status.0 != 0 {
+            return out;
+        }
+        out.extend_from_slice(&[self.max_privilege, 0]);
+        out.extend_from_slice(&self.console_session_id.to_le_bytes());
+        out.extend_from_slice(&self.bmc_session_id.to_le_bytes());
+        for (ty, alg) in (0u8..).zip(self.algorithms) {
+            out.extend_from_slice(&[ty, 0, 0, 8, alg, 0, 0, 0]);
+        }
+        out
+    }
+
     /// Decodes the payload. On a non-zero status only the tag and status are required
     /// (`ipmi_sim` sends just those two bytes when it is out of sessions); the console
     /// session ID is then 0 when absent.
@@ -210,6 +261,26 @@ impl Rakp1 {
         out.extend_from_slice(&self.username);
         out
     }
+
+    /// Decodes the payload (BMC side).
+    pub fn decode(b: &[u8]) -> Result<Rakp1, ProtocolError> {
+        ProtocolError::need("RAKP 1", b, 28)?;
+        let len = usize::from(b[27]);
+        if len > 16 || b.len() < 28 + len {
+            return Err(ProtocolError::LengthMismatch {
+                what: "RAKP 1 user name",
+                declared: len,
+                actual: b.len() - 28,
+            });
+        }
+        Ok(Rakp1 {
+            tag: b[0],
+            bmc_session_id: u32_at(b, 4),
+            console_random: array(&b[8..]),
+            role: b[24],
+            username: b[28..28 + len].to_vec(),
+        })
+    }
 }
 
 /// RAKP Message 2.
@@ -230,6 +301,18 @@ pub struct Rakp2 {
 }
 
 impl Rakp2 {
+    /// Encodes the payload (BMC side).
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = vec![self.tag, self.status.0, 0, 0];
+        out.extend_from_slice(&self.console_session_id.to_le_bytes());
+        if self.status.0 == 0 {
+            out.extend_from_slice(&self.bmc_random);
+            out.extend_from_slice(&self.bmc_guid);
+            out.extend_from_slice(&self.auth_code);
+        }
+        out
+    }
+
     /// Decodes the payload. On a non-zero status only the tag and status are required.
     pub fn decode(b: &[u8]) -> Result<Rakp2, ProtocolError> {
         ProtocolError::need("RAKP 2", b, 2)?;
@@ -279,6 +362,17 @@ impl Rakp3 {
         out.extend_from_slice(&self.auth_code);
         out
     }
+
+    /// Decodes the payload (BMC side).
+    pub fn decode(b: &[u8]) -> Result<Rakp3, ProtocolError> {
+        ProtocolError::need("RAKP 3", b, 8)?;
+        Ok(Rakp3 {
+            tag: b[0],
+            status: RmcpPlusStatus(b[1]),
+            bmc_session_id: u32_at(b, 4),
+            auth_code: b[8..].to_vec(),
+        })
+    }
 }
 
 /// RAKP Message 4.
@@ -295,6 +389,14 @@ pub struct Rakp4 {
 }
 
 impl Rakp4 {
+    /// Encodes the payload (BMC side).
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = vec![self.tag, self.status.0, 0, 0];
+        out.extend_from_slice(&self.console_session_id.to_le_bytes());
+        out.extend_from_slice(&self.icv);
+        out
+    }
+
     /// Decodes the payload. On a non-zero status only the tag and status are required.
     pub fn decode(b: &[u8]) -> Result<Rakp4, ProtocolError> {
         ProtocolError::need("RAKP 4", b, 2)?;
@@ -464,29 +566,37 @@ mod tests {
         }
 
         #[test]
-        fn open_session_response_round_trips(tag: u8, sidm: u32, sidc: u32, suite in prop::sample::select(vec![0u8, 1, 2, 3, 17])) {
-            let suite = CipherSuite::from_id(suite).unwrap();
-            // A response echoes the request's algorithm records; reuse the request encoder.
-            let rq = OpenSessionRequest { tag, max_privilege: 4, console_session_id: sidm, suite }.encode();
-            let mut rs = vec![tag, 0, 4, 0];
-            rs.extend_from_slice(&sidm.to_le_bytes());
-            rs.extend_from_slice(&sidc.to_le_bytes());
-            rs.extend_from_slice(&rq[8..]);
-            let got = OpenSessionResponse::decode(&rs).unwrap();
-            prop_assert_eq!((got.tag, got.console_session_id, got.bmc_session_id), (tag, sidm, sidc));
-            prop_assert_eq!(got.algorithms, [suite.auth.id(), suite.integrity.id(), suite.confidentiality.id()]);
+        fn parsers_of_the_bmc_side_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..80)) {
+            let _ = OpenSessionRequest::decode(&bytes);
+            let _ = Rakp1::decode(&bytes);
+            let _ = Rakp3::decode(&bytes);
         }
 
         #[test]
-        fn rakp_messages_round_trip(tag: u8, sid: u32, r: [u8; 16], code in proptest::collection::vec(any::<u8>(), 0..32)) {
-            let rakp3 = Rakp3 { tag, status: RmcpPlusStatus(0), bmc_session_id: sid, auth_code: code.clone() };
-            // RAKP 4 has the same layout as RAKP 3.
-            let rakp4 = Rakp4::decode(&rakp3.encode()).unwrap();
-            prop_assert_eq!((rakp4.tag, rakp4.console_session_id, rakp4.icv), (tag, sid, code.clone()));
-            let rakp1 = Rakp1 { tag, bmc_session_id: sid, console_random: r, role: 0x14, username: b"admin".to_vec() };
-            let enc = rakp1.encode();
-            prop_assert_eq!(enc.len(), 28 + 5);
-            prop_assert_eq!(&enc[8..24], &r[..]);
+        fn open_session_round_trips(tag: u8, sidm: u32, sidc: u32, privilege in 0u8..5,
+                                    suite in prop::sample::select(vec![0u8, 1, 2, 3, 15, 16, 17])) {
+            let suite = CipherSuite::from_id(suite).unwrap();
+            let rq = OpenSessionRequest { tag, max_privilege: privilege, console_session_id: sidm, suite };
+            prop_assert_eq!(OpenSessionRequest::decode(&rq.encode()).unwrap(), rq);
+            let algorithms = [suite.auth.id(), suite.integrity.id(), suite.confidentiality.id()];
+            let rs = OpenSessionResponse { tag, status: RmcpPlusStatus(0), max_privilege: privilege,
+                                           console_session_id: sidm, bmc_session_id: sidc, algorithms };
+            prop_assert_eq!(OpenSessionResponse::decode(&rs.encode()).unwrap(), rs);
+        }
+
+        #[test]
+        fn rakp_messages_round_trip(tag: u8, sid: u32, r: [u8; 16], g: [u8; 16], role: u8,
+                                    name in proptest::collection::vec(any::<u8>(), 0..=16),
+                                    code in proptest::collection::vec(any::<u8>(), 0..32)) {
+            let rakp1 = Rakp1 { tag, bmc_session_id: sid, console_random: r, role, username: name };
+            prop_assert_eq!(Rakp1::decode(&rakp1.encode()).unwrap(), rakp1);
+            let ok = RmcpPlusStatus(0);
+            let rakp2 = Rakp2 { tag, status: ok, console_session_id: sid, bmc_random: r, bmc_guid: g, auth_code: code.clone() };
+            prop_assert_eq!(Rakp2::decode(&rakp2.encode()).unwrap(), rakp2);
+            let rakp3 = Rakp3 { tag, status: ok, bmc_session_id: sid, auth_code: code.clone() };
+            prop_assert_eq!(Rakp3::decode(&rakp3.encode()).unwrap(), rakp3);
+            let rakp4 = Rakp4 { tag, status: ok, console_session_id: sid, icv: code };
+            prop_assert_eq!(Rakp4::decode(&rakp4.encode()).unwrap(), rakp4);
         }
     }
 }
