@@ -30,7 +30,7 @@ impl OutboundSequence {
 }
 
 /// Inbound replay window: rejects 0, duplicates, and numbers more than [`WINDOW`] away from
-/// the highest number accepted so far.
+/// the highest number accepted so far (the first number accepted may be anything but 0).
 ///
 /// ```
 /// use drydock_driver_ipmi::seq::ReplayWindow;
@@ -56,10 +56,7 @@ impl ReplayWindow {
             return Err(ProtocolError::Replay(seq));
         }
         if self.highest == 0 {
-            if seq > WINDOW {
-                // The BMC's first number should be small; tolerate any start within the window.
-                return Err(ProtocolError::Replay(seq));
-            }
+            // The first authenticated number sets the window, whatever the BMC starts from.
             self.highest = seq;
             self.seen = 1;
             return Ok(());
@@ -98,7 +95,6 @@ mod tests {
     #[test]
     fn window_bounds() {
         let mut w = ReplayWindow::default();
-        assert!(w.accept(WINDOW + 1).is_err());
         w.accept(1).unwrap();
         assert!(w.accept(1 + WINDOW + 1).is_err());
         w.accept(1 + WINDOW).unwrap();
