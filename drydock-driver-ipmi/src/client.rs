@@ -7,7 +7,9 @@ use crate::commands::{
 };
 use crate::config::IpmiConfig;
 use crate::error::Result;
+use crate::rmcp::{AsfPing, AsfPong};
 use crate::session::Session;
+use crate::transport::Transport;
 
 /// A client holding one authenticated RMCP+ session with a BMC.
 ///
@@ -30,6 +32,26 @@ impl IpmiClient {
             session: Mutex::new(session),
             suite,
         })
+    }
+
+    /// Sends an ASF presence ping (no session, no credentials) and returns the pong.
+    ///
+    /// A quick reachability probe: [`Error::Timeout`](crate::Error::Timeout) when nothing answers.
+    pub async fn ping(config: &IpmiConfig) -> Result<AsfPong> {
+        let transport =
+            Transport::connect(&config.host, config.port, config.timeout, config.retries).await?;
+        let tag = rand::random::<u8>() & 0xFE;
+        let ping = AsfPing { tag }.encode();
+        transport
+            .exchange(
+                "ASF presence ping",
+                || Ok(ping.clone()),
+                |bytes| {
+                    let pong = AsfPong::decode(bytes)?;
+                    Ok((pong.tag == tag).then_some(pong))
+                },
+            )
+            .await
     }
 
     /// The negotiated cipher suite ID.

@@ -47,6 +47,8 @@ async fn unreachable_bmc_times_out() {
     assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
     assert!(matches!(err, Error::Timeout { attempts: 3, .. }), "{err:?}");
     assert!(err.is_retryable());
+    let err = IpmiClient::ping(&config(port)).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
 }
 
 #[tokio::test]

@@ -13,6 +13,8 @@ async fn status_device_id_and_sel() {
     let Some(sim) = Sim::start("status_device_id_and_sel") else {
         return;
     };
+    let pong = IpmiClient::ping(&sim.config()).await.unwrap();
+    assert!(pong.supports_ipmi(), "{pong:?}");
     let client = IpmiClient::connect(&sim.config()).await.unwrap();
     // ipmi_sim offers suites 0-11: the automatic choice is 3.
     assert_eq!(client.cipher_suite(), 3);
