@@ -123,3 +123,24 @@ impl IpmiClient {
         self.session.into_inner().close().await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send_sync<T: Send + Sync>(_: &T) {}
+    fn assert_send<T: Send>(_: &T) {}
+
+    #[test]
+    fn client_and_its_futures_are_send() {
+        let config = IpmiConfig::new("127.0.0.1", "admin", "pw");
+        assert_send(&IpmiClient::connect(&config));
+        assert_send(&IpmiClient::ping(&config));
+        fn with(client: &IpmiClient) {
+            assert_send_sync(client);
+            assert_send(&client.power_state());
+            assert_send(&client.power(PowerAction::On));
+        }
+        let _ = with;
+    }
+}

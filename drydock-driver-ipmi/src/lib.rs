@@ -12,6 +12,19 @@
 //!   it opens an RMCP+ session (cipher suite 3 by default, 17 when the BMC offers it), raises
 //!   it to the configured privilege, retransmits on timeouts and always closes the session.
 //!
+//! # Behaviour worth knowing
+//!
+//! * Sessions start at USER privilege on many BMCs (`ipmi_sim` included): after RAKP 4 the
+//!   client sends Set Session Privilege Level for [`IpmiConfig::privilege`] (administrator by
+//!   default) and fails with [`Error::Unauthorized`] if the BMC grants less.
+//! * Wrong user names and passwords are [`ErrorKind::Unauthorized`] (RAKP 2 status, or a
+//!   key-exchange code that does not verify), never timeouts.
+//! * Every exchange is bounded by `timeout x (1 + retries)`; a BMC that only answers garbage
+//!   yields [`ErrorKind::Protocol`] instead of [`ErrorKind::Timeout`].
+//! * Power changes are asynchronous on the BMC: poll [`IpmiClient::power_state`].
+//! * Boot flags are read back device-only: `ipmi_sim` ignores the persistent and EFI bits and
+//!   never sets "valid".
+//!
 //! ```no_run
 //! # async fn demo() -> Result<(), drydock_driver_ipmi::Error> {
 //! use drydock_driver_ipmi::{IpmiClient, IpmiConfig, PowerAction};
