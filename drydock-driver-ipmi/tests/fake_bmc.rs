@@ -1,0 +1,172 @@
+//! Session-layer behaviour against a scripted RMCP+ BMC: cipher suite 17 selection and use,
+//! retransmission, duplicate answers, and Close Session on every path.
+
+mod common;
+
+use std::time::Duration;
+
+use common::fake_bmc::{Event, Script, start};
+use drydock_driver_ipmi::{ErrorKind, IpmiClient, IpmiConfig, PowerAction, PowerState};
+
+fn config(port: u16) -> IpmiConfig {
+    IpmiConfig::new("127.0.0.1", "admin", "password")
+        .with_port(port)
+        .with_timeout(Duration::from_millis(300))
+        .with_retries(3)
+}
+
+fn events(log: &std::sync::Mutex<Vec<Event>>) -> Vec<Event> {
+    log.lock().unwrap().clone()
+}
+
+#[tokio::test]
+async fn suite_17_is_preferred_and_works() {
+    let (port, log) = start(Script::default()).await;
+    let client = IpmiClient::connect(&config(port)).await.unwrap();
+    assert_eq!(client.cipher_suite(), 17);
+    client.power(PowerAction::On).await.unwrap();
+    assert_eq!(client.power_state().await.unwrap(), PowerState::On);
+    client.close().await.unwrap();
+    assert_eq!(
+        events(&log),
+        [
+            Event::Active(17),
+            Event::Command(0x06, 0x3B),
+            Event::Command(0x00, 0x02),
+            Event::Command(0x00, 0x01),
+            Event::Command(0x06, 0x3C),
+            Event::Closed,
+        ]
+    );
+}
+
+#[tokio::test]
+async fn suite_3_when_17_is_not_listed_or_refused() {
+    let (port, log) = start(Script {
+        listed: vec![3],
+        ..Script::default()
+    })
+    .await;
+    assert_eq!(
+        IpmiClient::connect(&config(port))
+            .await
+            .unwrap()
+            .cipher_suite(),
+        3
+    );
+    assert_eq!(events(&log)[0], Event::Active(3));
+    // Listed but refused at Open Session: falls back to 3.
+    let (port, _) = start(Script {
+        accepted: vec![3],
+        ..Script::default()
+    })
+    .await;
+    assert_eq!(
+        IpmiClient::connect(&config(port))
+            .await
+            .unwrap()
+            .cipher_suite(),
+        3
+    );
+    // Forced and refused: a typed error, not a fallback.
+    let err = IpmiClient::connect(&config(port).with_cipher_suite(17))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unsupported, "{err}");
+}
+
+#[tokio::test]
+async fn lost_datagrams_are_retransmitted() {
+    let (port, log) = start(Script {
+        drop_first: true,
+        ..Script::default()
+    })
+    .await;
+    let client = IpmiClient::connect(&config(port)).await.unwrap();
+    client.power(PowerAction::On).await.unwrap();
+    assert_eq!(client.power_state().await.unwrap(), PowerState::On);
+    client.close().await.unwrap();
+    let log = events(&log);
+    // The first datagram of every exchange was lost, and the retransmission went through:
+    // auth caps, cipher suites, Open Session, RAKP 1, RAKP 3 and the four commands.
+    let dropped: Vec<_> = log
+        .iter()
+        .filter(|e| matches!(e, Event::Dropped(..)))
+        .collect();
+    assert_eq!(dropped.len(), 9, "{log:?}");
+    let rest: Vec<_> = log
+        .iter()
+        .filter(|e| !matches!(e, Event::Dropped(..)))
+        .cloned()
+        .collect();
+    assert_eq!(
+        rest,
+        [
+            Event::Active(17),
+            Event::Command(0x06, 0x3B),
+            Event::Command(0x00, 0x02),
+            Event::Command(0x00, 0x01),
+            Event::Command(0x06, 0x3C),
+            Event::Closed,
+        ]
+    );
+}
+
+#[tokio::test]
+async fn duplicate_answers_are_ignored() {
+    let (port, _) = start(Script {
+        duplicate: true,
+        ..Script::default()
+    })
+    .await;
+    let client = IpmiClient::connect(&config(port)).await.unwrap();
+    for _ in 0..5 {
+        assert_eq!(client.power_state().await.unwrap(), PowerState::Off);
+    }
+    client.power(PowerAction::On).await.unwrap();
+    assert_eq!(client.power_state().await.unwrap(), PowerState::On);
+    client.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn wrong_credentials_are_unauthorized() {
+    let (port, log) = start(Script::default()).await;
+    let mut c = config(port);
+    c.password = "wrong".into();
+    assert_eq!(
+        IpmiClient::connect(&c).await.unwrap_err().kind(),
+        ErrorKind::Unauthorized
+    );
+    let mut c = config(port);
+    c.username = "root".into();
+    assert_eq!(
+        IpmiClient::connect(&c).await.unwrap_err().kind(),
+        ErrorKind::Unauthorized
+    );
+    assert!(events(&log).is_empty());
+}
+
+#[tokio::test]
+async fn refused_privilege_closes_the_session() {
+    let (port, log) = start(Script {
+        set_privilege_cc: 0x81,
+        ..Script::default()
+    })
+    .await;
+    let err = IpmiClient::connect(&config(port)).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unauthorized, "{err}");
+    assert_eq!(events(&log).last(), Some(&Event::Closed));
+}
+
+#[tokio::test]
+async fn dropping_the_client_sends_close_session() {
+    let (port, log) = start(Script::default()).await;
+    let client = IpmiClient::connect(&config(port)).await.unwrap();
+    client.power_state().await.unwrap();
+    drop(client);
+    let closed = common::poll(50, || async {
+        events(&log).contains(&Event::Closed).then_some(())
+    })
+    .await;
+    assert!(closed.is_some(), "{:?}", events(&log));
+}
