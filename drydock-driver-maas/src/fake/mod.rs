@@ -1,0 +1,1 @@
+//! Fake MAAS (in progress).

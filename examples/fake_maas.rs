@@ -1,0 +1,2 @@
+//! Placeholder; the fake MAAS example comes with the fake.
+fn main() {}
