@@ -21,10 +21,13 @@ struct Seen {
     body: String,
 }
 
+/// Extra response headers.
+type Headers = Vec<(&'static str, String)>;
+
 #[derive(Default)]
 struct Script {
     seen: Vec<Seen>,
-    replies: VecDeque<(u16, Vec<(&'static str, String)>, String)>,
+    replies: VecDeque<(u16, Headers, String)>,
 }
 
 type Shared = Arc<Mutex<Script>>;
@@ -60,7 +63,7 @@ async fn record(
     resp
 }
 
-async fn server(replies: Vec<(u16, Vec<(&'static str, String)>, &str)>) -> (String, Shared) {
+async fn server(replies: Vec<(u16, Headers, &str)>) -> (String, Shared) {
     let state: Shared = Arc::new(Mutex::new(Script {
         seen: vec![],
         replies: replies

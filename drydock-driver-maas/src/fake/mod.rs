@@ -267,6 +267,11 @@ impl FakeMaas {
         self.world().clock_skew = seconds;
     }
 
+    /// How many HTTP requests the fake has received.
+    pub fn request_count(&self) -> u64 {
+        self.world().requests
+    }
+
     /// Sets what `boot-resources/?op=is_importing` answers.
     pub fn set_importing(&self, importing: bool) {
         self.world().importing = importing;
@@ -331,6 +336,7 @@ fn with_retry_after(reply: Reply, seconds: Option<u64>) -> Response {
 }
 
 async fn handle(State(state): State<Shared>, req: Request) -> Response {
+    state.lock().unwrap_or_else(|p| p.into_inner()).requests += 1;
     let method = req.method().as_str().to_owned();
     let full_path = req.uri().path().to_owned();
     let Some(path) = full_path.strip_prefix(API).map(str::to_owned) else {

@@ -150,6 +150,7 @@ pub(crate) struct World {
     pub importing: bool,
     pub racks: Vec<Value>,
     pub ticks: u64,
+    pub requests: u64,
 }
 
 /// MAAS' system-id alphabet (base-24 "znums").
@@ -190,6 +191,7 @@ impl World {
             importing: false,
             racks: Vec::new(),
             ticks: 0,
+            requests: 0,
         };
         let fabric = w.create_fabric("fabric-0", None);
         let vlan = w.untagged_vlan(fabric).unwrap_or_default();
