@@ -36,7 +36,7 @@ pub(crate) struct Session {
 
 fn random<const N: usize>() -> [u8; N] {
     let mut out = [0u8; N];
-    rand::thread_rng().fill_bytes(&mut out);
+    rand::rng().fill_bytes(&mut out);
     out
 }
 

@@ -75,7 +75,7 @@ async fn silent_bmc_times_out() {
 async fn random_bytes_are_a_protocol_error() {
     let port = fake_bmc(|_| {
         let mut junk = vec![0u8; 1 + (rand::random::<u8>() as usize)];
-        rand::thread_rng().fill_bytes(&mut junk);
+        rand::rng().fill_bytes(&mut junk);
         junk
     })
     .await;
@@ -91,7 +91,7 @@ async fn plausible_headers_with_random_bodies_are_a_protocol_error() {
     // An RMCP/IPMI header followed by noise: gets further into the parsers.
     let port = fake_bmc(|req| {
         let mut junk = req.to_vec();
-        rand::thread_rng().fill_bytes(&mut junk[4..]);
+        rand::rng().fill_bytes(&mut junk[4..]);
         junk[4] = if rand::random::<bool>() { 0x00 } else { 0x06 };
         junk
     })

@@ -1,5 +1,32 @@
-//! Canonical MAAS REST API 2.0 node driver for drydock.
+//! Canonical MAAS REST API 2.0 client for drydock, with a fake MAAS for tests.
 //!
-//! This crate will hold the `MaasClient` (OAuth 1.0a PLAINTEXT, `op=` dispatch, typed models of
-//! machines, interfaces, fabrics, VLANs, subnets, storage), the `MaasDriver` implementing the core
-//! `NodeDriver` trait, and a fake MAAS server for tests.
+//! * [`MaasClient`]: OAuth 1.0a PLAINTEXT signed per attempt, `op` in the query string, form
+//!   bodies with repeated keys for lists, connect/read timeouts, retries only where MAAS says a
+//!   retry is safe, errors classified in [`MaasError`].
+//! * [`models`]: typed, tolerant models of what the driver reads.
+//! * Resource views with typed calls: [`MaasClient::machines`], [`MaasClient::fabrics`], ….
+//! * `fake` (feature `fake`): an axum server that behaves like MAAS (OAuth checks, op dispatch,
+//!   transition table, a clock tests control, fault injection).
+//!
+//! The `MaasDriver` implementing the core's `NodeDriver` trait comes once the trait exists.
+
+mod api;
+mod client;
+mod error;
+mod key;
+pub mod models;
+pub mod oauth;
+mod params;
+
+#[cfg(feature = "fake")]
+pub mod fake;
+
+pub use api::*;
+pub use client::{
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_WAIT, DEFAULT_READ_TIMEOUT,
+    MaasClient, MaasClientBuilder, RawResponse,
+};
+pub use error::{MaasError, Result};
+pub use key::{ApiKeyError, MaasApiKey};
+pub use models::{Machine, MachineStatus, PowerState};
+pub use params::Params;

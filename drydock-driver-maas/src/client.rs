@@ -1,0 +1,418 @@
+//! The HTTP client: URL handling, OAuth per attempt, `op` dispatch, retries, error mapping.
+
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use url::Url;
+
+use crate::error::{MaasError, Result};
+use crate::{MaasApiKey, Params, oauth};
+
+/// Default connect timeout.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Default read timeout (MAAS answers slowly while it talks to rack controllers).
+pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(60);
+/// Default number of retries after the first attempt (Juju's production value).
+pub const DEFAULT_MAX_RETRIES: u32 = 4;
+/// Default upper bound of one wait between attempts.
+pub const DEFAULT_MAX_RETRY_WAIT: Duration = Duration::from_secs(30);
+
+/// Builder of a [`MaasClient`]; [`MaasClientBuilder::build`] is the only fallible step.
+#[derive(Debug, Clone)]
+pub struct MaasClientBuilder {
+    url: String,
+    key: MaasApiKey,
+    ca_pem: Option<Vec<u8>>,
+    insecure: bool,
+    connect_timeout: Duration,
+    read_timeout: Duration,
+    max_retries: u32,
+    max_retry_wait: Duration,
+}
+
+impl MaasClientBuilder {
+    /// Trusts this PEM CA certificate (bundle) in addition to the built-in roots.
+    pub fn ca_certificate_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.ca_pem = Some(pem.into());
+        self
+    }
+
+    /// Accepts any TLS certificate. Dangerous; logs a warning when the client is built.
+    pub fn danger_accept_invalid_certs(mut self, insecure: bool) -> Self {
+        self.insecure = insecure;
+        self
+    }
+
+    /// Connect timeout of each attempt.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Read timeout of each attempt (time without receiving data).
+    pub fn read_timeout(mut self, timeout: Duration) -> Self {
+        self.read_timeout = timeout;
+        self
+    }
+
+    /// Retries after the first attempt, for the cases where a retry is safe.
+    pub fn max_retries(mut self, retries: u32) -> Self {
+        self.max_retries = retries;
+        self
+    }
+
+    /// Upper bound of one wait between attempts (caps MAAS' `Retry-After`).
+    pub fn max_retry_wait(mut self, wait: Duration) -> Self {
+        self.max_retry_wait = wait;
+        self
+    }
+
+    /// Builds the client.
+    pub fn build(self) -> Result<MaasClient> {
+        let base = normalize_base_url(&self.url)?;
+        let mut http = reqwest::Client::builder()
+            .connect_timeout(self.connect_timeout)
+            .read_timeout(self.read_timeout)
+            .user_agent(concat!("drydock-driver-maas/", env!("CARGO_PKG_VERSION")));
+        if let Some(pem) = &self.ca_pem {
+            let certs = reqwest::Certificate::from_pem_bundle(pem)
+                .map_err(|e| MaasError::Config(format!("CA certificate: {e}")))?;
+            if certs.is_empty() {
+                return Err(MaasError::Config(
+                    "CA certificate: no PEM certificate found".into(),
+                ));
+            }
+            for cert in certs {
+                http = http.add_root_certificate(cert);
+            }
+        }
+        if self.insecure {
+            tracing::warn!(
+                url = %base,
+                "TLS certificate verification of MAAS is disabled (insecure mode)"
+            );
+            http = http.danger_accept_invalid_certs(true);
+        }
+        let http = http
+            .build()
+            .map_err(|e| MaasError::Config(format!("HTTP client: {e}")))?;
+        Ok(MaasClient {
+            http,
+            base,
+            key: self.key,
+            max_retries: self.max_retries,
+            max_retry_wait: self.max_retry_wait,
+        })
+    }
+}
+
+/// Accepts `http://host:5240/MAAS`, `…/MAAS/` or `…/MAAS/api/2.0/`; returns `…/MAAS/api/2.0/`.
+fn normalize_base_url(url: &str) -> Result<Url> {
+    let trimmed = url.trim().trim_end_matches('/');
+    let full = if trimmed.ends_with("/api/2.0") {
+        format!("{trimmed}/")
+    } else {
+        format!("{trimmed}/api/2.0/")
+    };
+    let parsed = Url::parse(&full).map_err(|e| MaasError::Config(format!("URL {url:?}: {e}")))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(MaasError::Config(format!(
+            "URL {url:?}: scheme must be http or https"
+        )));
+    }
+    Ok(parsed)
+}
+
+/// A raw MAAS answer with a success status.
+#[derive(Debug, Clone)]
+pub struct RawResponse {
+    /// HTTP status.
+    pub status: u16,
+    /// `Content-Type`, if any.
+    pub content_type: Option<String>,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+impl RawResponse {
+    /// Decodes the body as JSON.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T> {
+        serde_json::from_slice(&self.body).map_err(|e| MaasError::Decode {
+            message: e.to_string(),
+            body: String::from_utf8_lossy(&self.body)
+                .chars()
+                .take(4096)
+                .collect(),
+        })
+    }
+}
+
+/// Client of the MAAS REST API 2.0.
+///
+/// Cheap to clone (the connection pool is shared). Typed calls live on the resource views
+/// ([`MaasClient::machines`], [`MaasClient::fabrics`], …); [`MaasClient::get`] and friends are
+/// the untyped layer underneath.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), drydock_driver_maas::MaasError> {
+/// use drydock_driver_maas::{MaasClient, MaasApiKey};
+/// let key: MaasApiKey = "ck:tk:ts".parse().expect("valid key");
+/// let client = MaasClient::builder("http://maas.example:5240/MAAS", key).build()?;
+/// for m in client.machines().list(&Default::default()).await? {
+///     println!("{} {}", m.system_id, m.status);
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct MaasClient {
+    http: reqwest::Client,
+    base: Url,
+    key: MaasApiKey,
+    max_retries: u32,
+    max_retry_wait: Duration,
+}
+
+impl MaasClient {
+    /// Starts a builder for the MAAS at `url` (`…/MAAS` or `…/MAAS/api/2.0/`).
+    pub fn builder(url: impl Into<String>, key: MaasApiKey) -> MaasClientBuilder {
+        MaasClientBuilder {
+            url: url.into(),
+            key,
+            ca_pem: None,
+            insecure: false,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            read_timeout: DEFAULT_READ_TIMEOUT,
+            max_retries: DEFAULT_MAX_RETRIES,
+            max_retry_wait: DEFAULT_MAX_RETRY_WAIT,
+        }
+    }
+
+    /// A client with default settings.
+    pub fn new(url: impl Into<String>, key: MaasApiKey) -> Result<Self> {
+        Self::builder(url, key).build()
+    }
+
+    /// The API base URL, ending in `/MAAS/api/2.0/`.
+    pub fn base_url(&self) -> &Url {
+        &self.base
+    }
+
+    /// GET `path` (relative to the base URL) with optional `op`; decodes JSON.
+    pub async fn get<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        op: Option<&str>,
+        params: &Params,
+    ) -> Result<T> {
+        self.request(Method::GET, path, op, params).await?.json()
+    }
+
+    /// POST `path` with optional `op` and a form body; decodes JSON.
+    pub async fn post<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        op: Option<&str>,
+        params: &Params,
+    ) -> Result<T> {
+        self.request(Method::POST, path, op, params).await?.json()
+    }
+
+    /// POST whose answer body is not needed (e.g. 204 answers).
+    pub async fn post_no_content(
+        &self,
+        path: &str,
+        op: Option<&str>,
+        params: &Params,
+    ) -> Result<()> {
+        self.request(Method::POST, path, op, params).await.map(drop)
+    }
+
+    /// PUT `path` with a form body; decodes JSON.
+    pub async fn put<T: DeserializeOwned>(&self, path: &str, params: &Params) -> Result<T> {
+        self.request(Method::PUT, path, None, params).await?.json()
+    }
+
+    /// DELETE `path` (MAAS answers 204).
+    pub async fn delete(&self, path: &str, params: &Params) -> Result<()> {
+        self.request(Method::DELETE, path, None, params)
+            .await
+            .map(drop)
+    }
+
+    /// Sends one logical request: signs every attempt afresh and retries only where MAAS says
+    /// a retry is safe (503 or 409 carrying `Retry-After`, for any verb; 502/503/504 and
+    /// connection errors for GET only), at most `max_retries` times.
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        op: Option<&str>,
+        params: &Params,
+    ) -> Result<RawResponse> {
+        let url = self.url_for(&method, path, op, params)?;
+        let idempotent = method == Method::GET;
+        let mut attempt: u32 = 0;
+        loop {
+            let last = attempt >= self.max_retries;
+            let (outcome, wait) = match self.send_once(&method, &url, params).await {
+                Ok(resp) if (200..300).contains(&resp.0) => return Ok(resp.1),
+                Ok((status, resp, retry_after)) => {
+                    let wait = match (status, retry_after) {
+                        (503 | 409, Some(ra)) => Some(ra),
+                        (502..=504, None) if idempotent => Some(self.backoff(attempt)),
+                        _ => None,
+                    };
+                    let body = String::from_utf8_lossy(&resp.body).into_owned();
+                    (MaasError::from_status(status, body, retry_after), wait)
+                }
+                Err(e) => {
+                    let wait = idempotent.then(|| self.backoff(attempt));
+                    (e, wait)
+                }
+            };
+            match wait {
+                Some(wait) if !last => {
+                    let wait = wait.min(self.max_retry_wait);
+                    tracing::warn!(%method, path, op, attempt, ?wait, error = %outcome, "retrying MAAS request");
+                    tokio::time::sleep(wait).await;
+                    attempt += 1;
+                }
+                _ => return Err(outcome),
+            }
+        }
+    }
+
+    fn backoff(&self, attempt: u32) -> Duration {
+        Duration::from_secs(1u64 << attempt.min(5))
+    }
+
+    fn url_for(
+        &self,
+        method: &Method,
+        path: &str,
+        op: Option<&str>,
+        params: &Params,
+    ) -> Result<Url> {
+        let mut url = self
+            .base
+            .join(path.trim_start_matches('/'))
+            .map_err(|e| MaasError::Config(format!("path {path:?}: {e}")))?;
+        {
+            let mut q = url.query_pairs_mut();
+            if let Some(op) = op {
+                q.append_pair("op", op);
+            }
+            if *method == Method::GET || *method == Method::DELETE {
+                for (k, v) in params.pairs() {
+                    q.append_pair(k, v);
+                }
+            }
+        }
+        if url.query() == Some("") {
+            url.set_query(None);
+        }
+        Ok(url)
+    }
+
+    async fn send_once(
+        &self,
+        method: &Method,
+        url: &Url,
+        params: &Params,
+    ) -> Result<(u16, RawResponse, Option<Duration>)> {
+        tracing::debug!(%method, path = url.path(), query = url.query(), "MAAS request");
+        let mut req = self
+            .http
+            .request(method.clone(), url.clone())
+            .header(reqwest::header::ACCEPT, "application/json")
+            .header(reqwest::header::AUTHORIZATION, oauth::sign_now(&self.key));
+        if *method == Method::POST || *method == Method::PUT {
+            req = req
+                .header(
+                    reqwest::header::CONTENT_TYPE,
+                    "application/x-www-form-urlencoded",
+                )
+                .body(params.encode());
+        }
+        let resp = req.send().await.map_err(|e| map_transport(e, false))?;
+        let status = resp.status();
+        let retry_after = resp
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let content_type = resp
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let body = resp.bytes().await.map_err(|e| map_transport(e, true))?;
+        tracing::debug!(status = status.as_u16(), "MAAS answer");
+        Ok((
+            status.as_u16(),
+            RawResponse {
+                status: status.as_u16(),
+                content_type,
+                body: body.to_vec(),
+            },
+            retry_after.filter(|_| status != StatusCode::OK),
+        ))
+    }
+}
+
+fn map_transport(e: reqwest::Error, after_headers: bool) -> MaasError {
+    // Strip the URL: it carries no secret, but keep messages short and stable.
+    let (timeout, connect) = (e.is_timeout(), e.is_connect());
+    let message = e.without_url().to_string();
+    if timeout {
+        MaasError::Timeout { message }
+    } else {
+        let maybe_sent = after_headers || !connect;
+        MaasError::Transport {
+            message,
+            maybe_sent,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_url_is_normalized() {
+        for input in [
+            "http://m:5240/MAAS",
+            "http://m:5240/MAAS/",
+            "http://m:5240/MAAS/api/2.0",
+            "http://m:5240/MAAS/api/2.0/",
+        ] {
+            assert_eq!(
+                normalize_base_url(input).unwrap().as_str(),
+                "http://m:5240/MAAS/api/2.0/"
+            );
+        }
+        assert!(normalize_base_url("ftp://m/MAAS").is_err());
+        assert!(normalize_base_url("not a url").is_err());
+    }
+
+    #[test]
+    fn op_and_get_params_go_in_the_query_post_params_do_not() {
+        let key = "a:b:c".parse().unwrap();
+        let c = MaasClient::new("http://127.0.0.1:1/MAAS", key).unwrap();
+        let p = Params::new().with_list("id", ["x", "y"]);
+        let u = c
+            .url_for(&Method::GET, "machines/", Some("power_parameters"), &p)
+            .unwrap();
+        assert_eq!(u.path(), "/MAAS/api/2.0/machines/");
+        assert_eq!(u.query(), Some("op=power_parameters&id=x&id=y"));
+        let u = c
+            .url_for(&Method::POST, "machines/abc/", Some("deploy"), &p)
+            .unwrap();
+        assert_eq!(u.query(), Some("op=deploy"));
+        let u = c.url_for(&Method::PUT, "machines/abc/", None, &p).unwrap();
+        assert_eq!(u.query(), None);
+    }
+}

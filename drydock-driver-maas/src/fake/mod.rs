@@ -1,0 +1,440 @@
+//! A fake MAAS (feature `fake`): an axum server at `/MAAS/api/2.0/` that behaves like MAAS.
+//!
+//! * OAuth checked as MAAS does (required parameters, PLAINTEXT signature, 300 s timestamp
+//!   window, nonce replay ⇒ 401 with MAAS' body); `version/` and `describe/` are anonymous.
+//! * `op=` dispatch like MAAS (unknown op ⇒ 400 `Unrecognised signature: method=… op=…`);
+//!   paths without their trailing slash ⇒ 404 `Unknown API endpoint: ….`.
+//! * Machine statuses move only along MAAS' transition table (invalid ⇒ 409
+//!   `Invalid transition: …`); commissioning, testing, deployment, release and disk erasing
+//!   run on a clock the test drives with [`FakeMaas::tick`] / [`FakeMaas::advance`].
+//! * Faults ([`Fault`]): 503/409 with `Retry-After`, 504 after an applied write, dropped
+//!   connections, delays; scripted failures or hangs per machine ([`Script`]).
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")] async fn main() {
+//! use drydock_driver_maas::{fake::FakeMaas, MachineStatus};
+//! let fake = FakeMaas::builder().machines(1).start().await.unwrap();
+//! let client = fake.client();
+//! let sid = fake.machine_ids()[0].clone();
+//! client.machines().commission(&sid, &Default::default()).await.unwrap();
+//! fake.advance(10);
+//! assert_eq!(client.machines().get(&sid).await.unwrap().status, MachineStatus::Ready);
+//! # }
+//! ```
+
+mod auth;
+mod dispatch;
+mod faults;
+mod h_machines;
+mod h_misc;
+mod h_network;
+mod h_storage;
+pub mod lifecycle;
+mod reply;
+pub mod routes;
+mod world;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{FromRequest, Request, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+
+pub use faults::{Fault, FaultAction};
+pub use lifecycle::{Durations, Outcome, Script};
+
+use crate::{MaasApiKey, MaasClient, MachineStatus};
+use reply::{Form, Reply, text};
+use routes::{ANONYMOUS, Routed};
+use world::{API, World};
+
+type Shared = Arc<Mutex<World>>;
+
+/// Configuration of a [`FakeMaas`].
+#[derive(Debug, Clone)]
+pub struct FakeMaasBuilder {
+    listen: SocketAddr,
+    machines: usize,
+    key: Option<MaasApiKey>,
+    durations: Durations,
+}
+
+impl FakeMaasBuilder {
+    /// Address to bind (default `127.0.0.1:0`).
+    pub fn listen(mut self, addr: SocketAddr) -> Self {
+        self.listen = addr;
+        self
+    }
+
+    /// Number of machines to enlist (in `New`, power type `ipmi`).
+    pub fn machines(mut self, n: usize) -> Self {
+        self.machines = n;
+        self
+    }
+
+    /// The API key the fake accepts (default: a random one).
+    pub fn api_key(mut self, key: MaasApiKey) -> Self {
+        self.key = Some(key);
+        self
+    }
+
+    /// Simulated phase durations, in ticks.
+    pub fn durations(mut self, d: Durations) -> Self {
+        self.durations = d;
+        self
+    }
+
+    /// Binds and starts serving.
+    pub async fn start(self) -> std::io::Result<FakeMaas> {
+        let key = self.key.unwrap_or_else(random_key);
+        let mut w = World::new(key.clone(), self.durations);
+        for _ in 0..self.machines {
+            w.add_machine(None, None);
+        }
+        let state: Shared = Arc::new(Mutex::new(w));
+        let listener = tokio::net::TcpListener::bind(self.listen).await?;
+        let addr = listener.local_addr()?;
+        let app = Router::new().fallback(handle).with_state(state.clone());
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .await;
+        });
+        Ok(FakeMaas {
+            addr,
+            key,
+            state,
+            shutdown: Some(tx),
+            task,
+        })
+    }
+}
+
+fn random_key() -> MaasApiKey {
+    use rand::distr::{Alphanumeric, SampleString};
+    let mut rng = rand::rng();
+    let ck = Alphanumeric.sample_string(&mut rng, 18);
+    let tk = Alphanumeric.sample_string(&mut rng, 18);
+    let ts = Alphanumeric.sample_string(&mut rng, 32);
+    MaasApiKey::new(ck, tk, ts).unwrap_or_else(|_| unreachable!("non-empty parts"))
+}
+
+/// A running fake MAAS. Dropping it stops the server.
+#[derive(Debug)]
+pub struct FakeMaas {
+    addr: SocketAddr,
+    key: MaasApiKey,
+    state: Shared,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for FakeMaas {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        self.task.abort();
+    }
+}
+
+/// A machine as the fake's control API reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct FakeMachine {
+    /// System id.
+    pub system_id: String,
+    /// Host name.
+    pub hostname: String,
+    /// Status.
+    pub status: MachineStatus,
+    /// BMC address (`power_address`).
+    pub bmc_address: String,
+}
+
+impl FakeMaas {
+    /// A builder with defaults: `127.0.0.1:0`, no machines, random key, default durations.
+    pub fn builder() -> FakeMaasBuilder {
+        FakeMaasBuilder {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            machines: 0,
+            key: None,
+            durations: Durations::default(),
+        }
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://<addr>/MAAS` (what a MAAS URL setting holds).
+    pub fn url(&self) -> String {
+        format!("http://{}/MAAS", self.addr)
+    }
+
+    /// The API key the fake accepts.
+    pub fn api_key(&self) -> &MaasApiKey {
+        &self.key
+    }
+
+    /// A client for this fake whose retries do not wait (`max_retry_wait` zero).
+    pub fn client(&self) -> MaasClient {
+        MaasClient::builder(self.url(), self.key.clone())
+            .max_retry_wait(Duration::ZERO)
+            .build()
+            .unwrap_or_else(|e| unreachable!("fake URL is valid: {e}"))
+    }
+
+    fn world(&self) -> MutexGuard<'_, World> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Advances the simulated clock by one tick.
+    pub fn tick(&self) {
+        self.world().tick();
+    }
+
+    /// Advances the simulated clock by `ticks` ticks.
+    pub fn advance(&self, ticks: u32) {
+        let mut w = self.world();
+        for _ in 0..ticks {
+            w.tick();
+        }
+    }
+
+    /// Enlists a machine in `New`; returns its system id.
+    pub fn add_machine(&self, hostname: &str, bmc_address: &str) -> String {
+        self.world()
+            .add_machine(Some(hostname.into()), Some(bmc_address.into()))
+    }
+
+    /// System ids, sorted.
+    pub fn machine_ids(&self) -> Vec<String> {
+        self.world().machines.keys().cloned().collect()
+    }
+
+    /// The machines.
+    pub fn machines(&self) -> Vec<FakeMachine> {
+        self.world()
+            .machines
+            .values()
+            .map(|m| FakeMachine {
+                system_id: m.system_id.clone(),
+                hostname: m.hostname.clone(),
+                status: m.status,
+                bmc_address: m
+                    .power_params
+                    .get("power_address")
+                    .cloned()
+                    .unwrap_or_default(),
+            })
+            .collect()
+    }
+
+    /// A machine's status.
+    pub fn machine_status(&self, system_id: &str) -> Option<MachineStatus> {
+        self.world().machines.get(system_id).map(|m| m.status)
+    }
+
+    /// Scripts the outcome of a machine's next phases.
+    pub fn script(&self, system_id: &str, script: Script) {
+        if let Some(m) = self.world().machines.get_mut(system_id) {
+            m.script = script;
+        }
+    }
+
+    /// Sets the phase durations for phases started from now on.
+    pub fn set_durations(&self, d: Durations) {
+        self.world().durations = d;
+    }
+
+    /// Injects a fault.
+    pub fn inject(&self, fault: Fault) {
+        self.world().faults.push(fault);
+    }
+
+    /// Shifts the fake's clock used for OAuth timestamp checks by `seconds`.
+    pub fn set_clock_skew(&self, seconds: i64) {
+        self.world().clock_skew = seconds;
+    }
+
+    /// How many HTTP requests the fake has received.
+    pub fn request_count(&self) -> u64 {
+        self.world().requests
+    }
+
+    /// Sets what `boot-resources/?op=is_importing` answers.
+    pub fn set_importing(&self, importing: bool) {
+        self.world().importing = importing;
+    }
+}
+
+async fn parse_body(ctype: &str, body: Bytes, form: &mut Form) -> Result<(), Reply> {
+    if ctype.starts_with("multipart/form-data") {
+        let req = Request::builder()
+            .header(header::CONTENT_TYPE, ctype)
+            .body(Body::from(body))
+            .map_err(|e| text(400, e.to_string()))?;
+        let mut mp = axum::extract::Multipart::from_request(req, &())
+            .await
+            .map_err(|e| text(400, e.body_text()))?;
+        while let Some(field) = mp
+            .next_field()
+            .await
+            .map_err(|e| text(400, e.body_text()))?
+        {
+            let name = field.name().unwrap_or_default().to_owned();
+            let b64 = field
+                .headers()
+                .get("content-transfer-encoding")
+                .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"base64"));
+            let data = field.bytes().await.map_err(|e| text(400, e.body_text()))?;
+            let data = if b64 {
+                base64::engine::general_purpose::STANDARD
+                    .decode(data.trim_ascii())
+                    .map_err(|e| text(400, format!("bad base64 part {name}: {e}")))?
+            } else {
+                data.to_vec()
+            };
+            form.0
+                .push((name, String::from_utf8_lossy(&data).into_owned()));
+        }
+    } else if !body.is_empty() {
+        form.parse_urlencoded(&body);
+    }
+    Ok(())
+}
+
+fn dropped_connection() -> Response {
+    let stream = futures::stream::once(async {
+        Err::<Bytes, std::io::Error>(std::io::Error::other("fake MAAS dropped the connection"))
+    });
+    let mut resp = Response::new(Body::from_stream(stream));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    resp
+}
+
+fn with_retry_after(reply: Reply, seconds: Option<u64>) -> Response {
+    let mut resp = reply.into_response();
+    if let Some(s) = seconds {
+        resp.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(s));
+    }
+    resp
+}
+
+async fn handle(State(state): State<Shared>, req: Request) -> Response {
+    state.lock().unwrap_or_else(|p| p.into_inner()).requests += 1;
+    let method = req.method().as_str().to_owned();
+    let full_path = req.uri().path().to_owned();
+    let Some(path) = full_path.strip_prefix(API).map(str::to_owned) else {
+        return text(404, format!("Unknown API endpoint: {full_path}.")).into_response();
+    };
+    let mut form = Form::default();
+    form.parse_urlencoded(req.uri().query().unwrap_or("").as_bytes());
+    let auth = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let ctype = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let body = match axum::body::to_bytes(req.into_body(), 16 << 20).await {
+        Ok(b) => b,
+        Err(e) => return text(400, e.to_string()).into_response(),
+    };
+    if (method == "POST" || method == "PUT")
+        && let Err(r) = parse_body(&ctype, body, &mut form).await
+    {
+        return r.into_response();
+    }
+    let op = form.get("op").unwrap_or("").to_owned();
+    let (route, caps) = match routes::route(&method, &path, &op) {
+        Routed::UnknownPath => {
+            return text(404, format!("Unknown API endpoint: {full_path}.")).into_response();
+        }
+        Routed::WrongSignature => {
+            if !ANONYMOUS.contains(&path.as_str()) {
+                let mut w = state.lock().unwrap_or_else(|p| p.into_inner());
+                if let Err(refusal) = auth::check(&mut w, auth.as_deref()) {
+                    return unauthorized(refusal);
+                }
+            }
+            let msg = if op.is_empty() {
+                return text(405, format!("Method Not Allowed: {method}")).into_response();
+            } else {
+                format!("Unrecognised signature: method={method} op={op}")
+            };
+            return text(400, msg).into_response();
+        }
+        Routed::Found(route, caps) => (route, caps),
+    };
+    let fault = {
+        let mut w = state.lock().unwrap_or_else(|p| p.into_inner());
+        if !ANONYMOUS.contains(&route.template)
+            && let Err(refusal) = auth::check(&mut w, auth.as_deref())
+        {
+            return unauthorized(refusal);
+        }
+        Fault::take(&mut w.faults, &method, &path, &op)
+    };
+    match &fault {
+        Some(FaultAction::Delay(d)) => tokio::time::sleep(*d).await,
+        Some(FaultAction::Unavailable { retry_after }) => {
+            let reply = text(
+                503,
+                "Unable to connect to any rack controller; no connections available.",
+            );
+            return with_retry_after(reply, *retry_after);
+        }
+        Some(FaultAction::TransientConflict { retry_after }) => {
+            let html = "<html><head><title>409 Conflict</title></head><body><h1>Conflict</h1><p>The request conflicted with another request; please retry.</p></body></html>";
+            let mut resp = with_retry_after(Reply::Text(409, html.into()), Some(*retry_after));
+            resp.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            );
+            return resp;
+        }
+        Some(FaultAction::DropConnection) => return dropped_connection(),
+        _ => {}
+    }
+    let reply = {
+        let mut w = state.lock().unwrap_or_else(|p| p.into_inner());
+        match dispatch::dispatch(&mut w, route.handler, &caps, &form) {
+            Ok(r) | Err(r) => r,
+        }
+    };
+    match fault {
+        Some(FaultAction::GatewayTimeoutAfterWrite) => text(504, "Gateway Timeout").into_response(),
+        Some(FaultAction::DropAfterWrite) => dropped_connection(),
+        _ => reply.into_response(),
+    }
+}
+
+fn unauthorized((status, body): auth::Refusal) -> Response {
+    let mut resp = text(status, body).into_response();
+    if status == 401 {
+        resp.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("OAuth realm=\"OAuth\""),
+        );
+    }
+    resp
+}

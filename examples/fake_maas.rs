@@ -1,0 +1,86 @@
+//! Runs the fake MAAS standalone.
+//!
+//! ```text
+//! cargo run --release --example fake_maas -- --listen 127.0.0.1:5240 --machines 3 \
+//!     [--api-key-file key.txt] [--tick-ms 1000]
+//! ```
+//!
+//! Prints the API key and each machine's system id, host name and BMC address, then serves
+//! `http://<listen>/MAAS/api/2.0/` until interrupted. With `--api-key-file`, an existing key in
+//! the file is reused, otherwise the generated key is written there. The simulated clock
+//! advances one tick every `--tick-ms` milliseconds.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use drydock::maas::MaasApiKey;
+use drydock::maas::fake::FakeMaas;
+
+struct Args {
+    listen: SocketAddr,
+    machines: usize,
+    key_file: Option<String>,
+    tick: Duration,
+}
+
+fn usage() -> ! {
+    eprintln!(
+        "usage: fake_maas --listen ADDR:PORT --machines N [--api-key-file FILE] [--tick-ms MS]"
+    );
+    std::process::exit(2)
+}
+
+fn parse_args() -> Args {
+    let mut args = Args {
+        listen: SocketAddr::from(([127, 0, 0, 1], 5240)),
+        machines: 1,
+        key_file: None,
+        tick: Duration::from_secs(1),
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let value = it.next().unwrap_or_else(|| usage());
+        match flag.as_str() {
+            "--listen" => args.listen = value.parse().unwrap_or_else(|_| usage()),
+            "--machines" => args.machines = value.parse().unwrap_or_else(|_| usage()),
+            "--api-key-file" => args.key_file = Some(value),
+            "--tick-ms" => {
+                args.tick = Duration::from_millis(value.parse().unwrap_or_else(|_| usage()))
+            }
+            _ => usage(),
+        }
+    }
+    args
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args = parse_args();
+    let existing: Option<MaasApiKey> = args
+        .key_file
+        .as_ref()
+        .and_then(|f| std::fs::read_to_string(f).ok())
+        .and_then(|s| s.parse().ok());
+    let mut builder = FakeMaas::builder()
+        .listen(args.listen)
+        .machines(args.machines);
+    if let Some(key) = existing.clone() {
+        builder = builder.api_key(key);
+    }
+    let fake = builder.start().await?;
+    if let (Some(file), None) = (&args.key_file, &existing) {
+        std::fs::write(file, fake.api_key().expose())?;
+    }
+    println!("MAAS URL: {}", fake.url());
+    println!("API key: {}", fake.api_key().expose());
+    for m in fake.machines() {
+        println!(
+            "machine {} {} bmc={}",
+            m.system_id, m.hostname, m.bmc_address
+        );
+    }
+    loop {
+        tokio::time::sleep(args.tick).await;
+        fake.tick();
+    }
+}
