@@ -25,7 +25,10 @@ pub fn merge_dicts<V: Clone>(
     child: &IndexMap<String, V>,
     parent: &IndexMap<String, V>,
 ) -> IndexMap<String, V> {
-    let mut out: IndexMap<String, V> = IndexMap::with_capacity(parent.len() + child.len());
+    if child.is_empty() {
+        return parent.clone();
+    }
+    let mut out: IndexMap<String, V> = IndexMap::new();
     for (k, v) in parent {
         if !child
             .keys()
@@ -39,6 +42,7 @@ pub fn merge_dicts<V: Clone>(
             out.insert(k.clone(), v.clone());
         }
     }
+    out.shrink_to_fit();
     out
 }
 
