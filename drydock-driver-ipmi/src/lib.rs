@@ -41,6 +41,7 @@ pub mod commands;
 pub mod completion;
 mod config;
 pub mod crypto;
+mod driver;
 mod error;
 pub mod message;
 pub mod packet;
@@ -56,5 +57,6 @@ pub use commands::{
 };
 pub use completion::CompletionCode;
 pub use config::{DEFAULT_PORT, DEFAULT_RETRIES, DEFAULT_TIMEOUT, IpmiConfig, Secret};
+pub use driver::{IpmiDriver, IpmiDriverConfig, classify};
 pub use error::{Error, ErrorKind, ProtocolError, Result};
 pub use rakp::PrivilegeLevel;
