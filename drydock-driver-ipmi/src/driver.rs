@@ -15,9 +15,11 @@
 //!   a node that is off power it on (a BMC may refuse to cycle an off chassis). Otherwise the
 //!   command is sent and the state polled every [`IpmiDriverConfig::power_poll_interval_ms`]
 //!   until it is `On` (`On`, `Cycle`, `Reset`) or `Off` (`Off`, `SoftOff`), or until
-//!   [`IpmiDriverConfig::power_deadline_ms`] has passed ([`DriverErrorKind::TimedOut`]). During a
-//!   cycle the BMC may report off for a while: the driver waits for on. Retryable errors while
-//!   polling (a BMC busy mid-cycle) are tolerated until the deadline.
+//!   [`IpmiDriverConfig::power_deadline_ms`] has passed ([`DriverErrorKind::TimedOut`]). After a
+//!   cycle command the driver first looks for the off phase (at most
+//!   [`IpmiDriverConfig::cycle_off_window_ms`], as a BMC may still report on for a moment), then
+//!   waits for on, however long the BMC reports off. Retryable errors while polling (a BMC busy
+//!   mid-cycle) are tolerated until the deadline.
 //! * [`OobDriver::set_boot_device`] sets the boot flags, then reads them back; a different device
 //!   is a [`DriverErrorKind::Permanent`] error. Only the device is compared: some BMCs
 //!   (`ipmi_sim` among them) ignore the persistent and EFI bits.
@@ -70,6 +72,9 @@ pub struct IpmiDriverConfig {
     pub power_poll_interval_ms: u64,
     /// How long a power change may take to show, in milliseconds (default 60000).
     pub power_deadline_ms: u64,
+    /// After a power cycle command, how long to look for the off phase before waiting for
+    /// on, in milliseconds (default 5000; part of the power deadline).
+    pub cycle_off_window_ms: u64,
     /// Boot in EFI mode when setting the boot device (default legacy).
     pub efi_boot: bool,
     /// Sessions open at once across all BMCs (default 64).
@@ -86,6 +91,7 @@ impl Default for IpmiDriverConfig {
             retries: 3,
             power_poll_interval_ms: 1000,
             power_deadline_ms: 60_000,
+            cycle_off_window_ms: 5_000,
             efi_boot: false,
             max_concurrent_sessions: 64,
         }
@@ -204,38 +210,60 @@ impl IpmiDriver {
         }
     }
 
-    /// Polls the power state until `expected` or the deadline.
+    /// Polls the power state until `expected` (`Ok(Ok(()))`) or `until` (`Ok(Err(last
+    /// reading))`); non-retryable read errors end the wait.
+    async fn poll_power(
+        &self,
+        client: &IpmiClient,
+        target: &OobTarget,
+        expected: commands::PowerState,
+        until: Instant,
+    ) -> Result<Result<(), String>, DriverError> {
+        let interval = Duration::from_millis(self.config.power_poll_interval_ms.max(1));
+        loop {
+            let last = match client.power_state().await {
+                Ok(state) if state == expected => return Ok(Ok(())),
+                Ok(state) => format!("BMC reports power {}", state.as_str()),
+                Err(e) if e.is_retryable() => e.to_string(),
+                Err(e) => {
+                    return Err(from_ipmi(
+                        e,
+                        Operation::SetPower,
+                        target,
+                        "reading the power state",
+                    ));
+                }
+            };
+            let now = Instant::now();
+            if now >= until {
+                return Ok(Err(last));
+            }
+            tokio::time::sleep(interval.min(until - now)).await;
+        }
+    }
+
+    /// Polls the power state until `expected`; [`DriverErrorKind::TimedOut`] at `deadline`.
     async fn wait_power(
         &self,
         client: &IpmiClient,
         target: &OobTarget,
         expected: commands::PowerState,
+        deadline: Instant,
     ) -> Result<(), DriverError> {
-        let op = Operation::SetPower;
-        let interval = Duration::from_millis(self.config.power_poll_interval_ms.max(1));
-        let deadline = Instant::now() + Duration::from_millis(self.config.power_deadline_ms);
-        loop {
-            let last = match client.power_state().await {
-                Ok(state) if state == expected => return Ok(()),
-                Ok(state) => format!("BMC reports power {}", state.as_str()),
-                Err(e) if e.is_retryable() => e.to_string(),
-                Err(e) => return Err(from_ipmi(e, op, target, "reading the power state")),
-            };
-            let now = Instant::now();
-            if now >= deadline {
-                return Err(err(
+        self.poll_power(client, target, expected, deadline)
+            .await?
+            .map_err(|last| {
+                err(
                     DriverErrorKind::TimedOut,
-                    op,
+                    Operation::SetPower,
                     target,
                     format!(
                         "power did not become {} within {} ms ({last})",
                         expected.as_str(),
                         self.config.power_deadline_ms
                     ),
-                ));
-            }
-            tokio::time::sleep(interval.min(deadline - now)).await;
-        }
+                )
+            })
     }
 
     async fn do_set_power(
@@ -261,11 +289,23 @@ impl IpmiDriver {
             (PowerAction::Off, St::On) => (Cmd::Off, St::Off),
             (PowerAction::SoftOff, St::On) => (Cmd::SoftOff, St::Off),
         };
+        let deadline = Instant::now() + Duration::from_millis(self.config.power_deadline_ms);
         client
             .power(command)
             .await
             .map_err(|e| from_ipmi(e, op, target, "chassis control"))?;
-        self.wait_power(client, target, expected).await
+        if command == Cmd::Cycle {
+            // A BMC may still report on just after the command: look for the off phase first,
+            // for a bounded time (a fast cycle may fall between two polls).
+            let window = Instant::now() + Duration::from_millis(self.config.cycle_off_window_ms);
+            if let Err(last) = self
+                .poll_power(client, target, St::Off, window.min(deadline))
+                .await?
+            {
+                tracing::debug!(node = %target.node, %last, "off phase of the cycle not seen");
+            }
+        }
+        self.wait_power(client, target, expected, deadline).await
     }
 
     async fn do_set_boot(
