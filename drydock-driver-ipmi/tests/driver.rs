@@ -288,3 +288,29 @@ async fn concurrent_calls_share_the_session_limit() {
         assert_eq!(state.unwrap(), PowerState::On);
     }
 }
+
+#[tokio::test]
+async fn target_from_a_compiled_design_reaches_the_bmc() {
+    let Some(sim) = Sim::start("target_from_a_compiled_design_reaches_the_bmc") else {
+        return;
+    };
+    let yaml = format!(
+        "
+schema: drydock/BaremetalNode/v1
+metadata: {{name: node07}}
+data:
+  oob: {{type: ipmi, network: oob, account: admin, credential: {PASSWORD}, port: '{port}'}}
+  addressing: [{{network: oob, address: 127.0.0.1}}]
+",
+        port = sim.port
+    );
+    let design = drydock_core::design::ingest_str(&yaml).unwrap();
+    let compiled = drydock_core::design::compile(design).unwrap();
+    let t = OobTarget::from_node(compiled.node("node07").unwrap()).unwrap();
+    assert_eq!(t.port, Some(sim.port));
+    sim.set_state("power", "0");
+    let d = driver(20_000);
+    d.set_power(&t, PowerAction::On).await.unwrap();
+    assert_eq!(sim.state("power").as_deref(), Some("1"));
+    assert!(!format!("{d:?} {t:?}").contains(PASSWORD));
+}
