@@ -12,6 +12,27 @@
 //!   it opens an RMCP+ session (cipher suite 3 by default, 17 when the BMC offers it), raises
 //!   it to the configured privilege, retransmits on timeouts and always closes the session.
 //!
+//! On top of the client, [`IpmiDriver`] implements the core's
+//! [`OobDriver`](drydock_core::driver::OobDriver): per-call sessions, power changes verified by
+//! polling, boot devices read back, a global session limit, errors classified as
+//! [`DriverErrorKind`](drydock_core::driver::DriverErrorKind)s. Configured by
+//! [`IpmiDriverConfig`]; targets come from the node's compiled design
+//! ([`OobTarget::from_node`](drydock_core::driver::OobTarget::from_node)).
+//!
+//! ```no_run
+//! # async fn demo(node: &drydock_core::design::CompiledNode)
+//! # -> Result<(), drydock_core::driver::DriverError> {
+//! use drydock_core::driver::{OobDriver, OobTarget, PowerAction};
+//! use drydock_driver_ipmi::{IpmiDriver, IpmiDriverConfig};
+//! let driver = IpmiDriver::new(IpmiDriverConfig {
+//!     power_deadline_ms: 120_000,
+//!     ..IpmiDriverConfig::default()
+//! });
+//! let target = OobTarget::from_node(node).expect("node has an OOB type");
+//! driver.set_power(&target, PowerAction::On).await?;
+//! # Ok(()) }
+//! ```
+//!
 //! # Behaviour worth knowing
 //!
 //! * Sessions start at USER privilege on many BMCs (`ipmi_sim` included): after RAKP 4 the
@@ -41,6 +62,7 @@ pub mod commands;
 pub mod completion;
 mod config;
 pub mod crypto;
+mod driver;
 mod error;
 pub mod message;
 pub mod packet;
@@ -56,5 +78,6 @@ pub use commands::{
 };
 pub use completion::CompletionCode;
 pub use config::{DEFAULT_PORT, DEFAULT_RETRIES, DEFAULT_TIMEOUT, IpmiConfig, Secret};
+pub use driver::{IpmiDriver, IpmiDriverConfig, classify};
 pub use error::{Error, ErrorKind, ProtocolError, Result};
 pub use rakp::PrivilegeLevel;
