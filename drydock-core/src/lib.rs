@@ -4,9 +4,11 @@
 //!   inheritance and the compiled per-node design.
 //! * [`driver`]: the out-of-band and node driver traits and their classified error.
 //! * [`task`]: tasks, actions, statuses and the result algebra.
+//! * [`store`]: the `Store` trait and `MemoryStore`.
 
 pub mod design;
 pub mod driver;
+pub mod store;
 pub mod task;
 
 #[cfg(feature = "testing")]

@@ -5,6 +5,8 @@
 //! a missing tool fails the test with the command that installs it; elsewhere the test is skipped
 //! with a line on the real standard error, which the test harness does not capture.
 
+pub mod store;
+
 use std::io::Write;
 use std::path::PathBuf;
 

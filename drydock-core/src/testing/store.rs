@@ -1,0 +1,401 @@
+//! The conformance suite every [`Store`] implementation runs.
+//!
+//! ```
+//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! use drydock_core::store::{MemoryStore, Store};
+//! drydock_core::testing::store::run_all(|| async { Box::new(MemoryStore::new()) as Box<dyn Store> }).await;
+//! # });
+//! ```
+
+use std::future::Future;
+
+use chrono::{Duration, TimeZone, Utc};
+
+use crate::design::Source;
+use crate::driver::{BuildData, DriverErrorKind};
+use crate::store::{
+    BuildDataRecord, DesignSnapshot, JournalEntry, LeaseOutcome, Step, StepOutcome, Store,
+    StoreErrorKind, TaskQuery,
+};
+use crate::task::{Action, ContextType, MessageLevel, Task, TaskId, TaskMessage, TaskStatus};
+
+fn task(action: Action) -> Task {
+    Task::new(action, "design-under-test", None, "conformance")
+}
+
+fn entry(task: TaskId, node: &str, step: Step, ok: bool) -> JournalEntry {
+    JournalEntry {
+        task,
+        node: Some(node.to_owned()),
+        step,
+        outcome: if ok {
+            StepOutcome::Succeeded
+        } else {
+            StepOutcome::Failed {
+                kind: DriverErrorKind::Permanent,
+                message: "boom".into(),
+            }
+        },
+        attempts: 1,
+        at: Utc::now(),
+    }
+}
+
+/// Runs every case, each on a fresh store from `make`.
+pub async fn run_all<F, Fut>(mut make: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Box<dyn Store>>,
+{
+    tasks_round_trip(&*make().await).await;
+    messages_are_kept_apart_from_updates(&*make().await).await;
+    journal_and_task_update_together(&*make().await).await;
+    listing_filters_and_orders(&*make().await).await;
+    retention_deletes_old_tasks_and_their_records(&*make().await).await;
+    designs_are_content_addressed_and_lockable(&*make().await).await;
+    build_data_by_node(&*make().await).await;
+    node_leases_exclude_other_tasks(&*make().await).await;
+}
+
+/// Create, get, update; duplicates and unknown ids are typed errors.
+pub async fn tasks_round_trip(store: &dyn Store) {
+    let mut t = task(Action::DeployNodes);
+    store.create_task(&t).await.expect("create");
+    assert_eq!(
+        store.get_task(t.id).await.expect("get").as_ref(),
+        Some(&t),
+        "a task reads back as written"
+    );
+    let dup = store
+        .create_task(&t)
+        .await
+        .expect_err("creating the same id twice must fail");
+    assert_eq!(dup.kind, StoreErrorKind::AlreadyExists);
+    t.status = TaskStatus::Running;
+    t.result.success(Some("n1"));
+    store.update_task(&t).await.expect("update");
+    assert_eq!(
+        store.get_task(t.id).await.unwrap().unwrap(),
+        t,
+        "an update reads back"
+    );
+    let ghost = task(Action::VerifySite);
+    assert!(
+        store.get_task(ghost.id).await.unwrap().is_none(),
+        "an unknown task is None"
+    );
+    assert_eq!(
+        store
+            .update_task(&ghost)
+            .await
+            .expect_err("update unknown")
+            .kind,
+        StoreErrorKind::NotFound
+    );
+}
+
+/// Messages are appended and survive task updates that do not carry them.
+pub async fn messages_are_kept_apart_from_updates(store: &dyn Store) {
+    let mut t = task(Action::PrepareNodes);
+    store.create_task(&t).await.unwrap();
+    let m1 = TaskMessage::new(
+        MessageLevel::Info,
+        ContextType::Task,
+        t.id.to_string(),
+        "started",
+    );
+    let m2 = TaskMessage::new(MessageLevel::Error, ContextType::Node, "n1", "failed");
+    store.add_message(t.id, &m1).await.unwrap();
+    store.add_message(t.id, &m2).await.unwrap();
+    t.status = TaskStatus::Running;
+    store.update_task(&t).await.unwrap(); // t carries no messages
+    let got = store.get_task(t.id).await.unwrap().unwrap();
+    assert_eq!(
+        got.result.messages,
+        vec![m1, m2],
+        "messages in order, kept across updates"
+    );
+    assert_eq!(got.status, TaskStatus::Running);
+    let ghost = TaskId::new();
+    let m = TaskMessage::new(MessageLevel::Info, ContextType::None, "", "x");
+    assert_eq!(
+        store
+            .add_message(ghost, &m)
+            .await
+            .expect_err("unknown task")
+            .kind,
+        StoreErrorKind::NotFound
+    );
+}
+
+/// A journal entry and its task update land together; sequence numbers count from 1.
+pub async fn journal_and_task_update_together(store: &dyn Store) {
+    let mut t = task(Action::DeployNodes);
+    store.create_task(&t).await.unwrap();
+    let e1 = entry(t.id, "n1", Step::ApplyNetworking, true);
+    assert_eq!(store.record_step(&e1, None).await.unwrap(), 1);
+    t.result.success(Some("n1"));
+    let e2 = entry(t.id, "n2", Step::ApplyNetworking, false);
+    assert_eq!(store.record_step(&e2, Some(&t)).await.unwrap(), 2);
+    assert_eq!(
+        store.journal(t.id).await.unwrap(),
+        vec![e1, e2],
+        "journal in order"
+    );
+    assert_eq!(
+        store
+            .get_task(t.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .result
+            .successes,
+        ["n1"],
+        "the task update landed"
+    );
+    let other = task(Action::DeployNodes);
+    store.create_task(&other).await.unwrap();
+    assert!(
+        store
+            .record_step(&entry(t.id, "n3", Step::Deploy, true), Some(&other))
+            .await
+            .is_err(),
+        "mismatched task refused"
+    );
+    assert_eq!(
+        store.journal(t.id).await.unwrap().len(),
+        2,
+        "a refused record leaves the journal unchanged"
+    );
+    let ghost = entry(TaskId::new(), "n1", Step::Deploy, true);
+    assert_eq!(
+        store
+            .record_step(&ghost, None)
+            .await
+            .expect_err("unknown task")
+            .kind,
+        StoreErrorKind::NotFound
+    );
+    assert!(store.journal(other.id).await.unwrap().is_empty());
+}
+
+/// Listing filters by status, age and parent, oldest first.
+pub async fn listing_filters_and_orders(store: &dyn Store) {
+    let base = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+    let mut ids = Vec::new();
+    for (i, status) in [
+        TaskStatus::Queued,
+        TaskStatus::Running,
+        TaskStatus::Complete,
+        TaskStatus::Queued,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut t = task(Action::DeployNodes);
+        t.created = base + Duration::hours(i as i64);
+        t.status = status;
+        if i == 3 {
+            t.parent = Some(ids[0]);
+        }
+        store.create_task(&t).await.unwrap();
+        ids.push(t.id);
+    }
+    let all: Vec<TaskId> = store
+        .list_tasks(&TaskQuery::default())
+        .await
+        .unwrap()
+        .iter()
+        .map(|t| t.id)
+        .collect();
+    assert_eq!(all, ids, "oldest first");
+    let queued = TaskQuery {
+        statuses: vec![TaskStatus::Queued],
+        ..TaskQuery::default()
+    };
+    let got: Vec<TaskId> = store
+        .list_tasks(&queued)
+        .await
+        .unwrap()
+        .iter()
+        .map(|t| t.id)
+        .collect();
+    assert_eq!(got, [ids[0], ids[3]]);
+    let recent = TaskQuery {
+        created_after: Some(base + Duration::hours(2)),
+        ..TaskQuery::default()
+    };
+    assert_eq!(store.list_tasks(&recent).await.unwrap().len(), 2);
+    let top = TaskQuery {
+        top_level_only: true,
+        ..TaskQuery::default()
+    };
+    assert_eq!(store.list_tasks(&top).await.unwrap().len(), 3);
+}
+
+/// Retention removes old tasks with their journals, messages, leases and build data only.
+pub async fn retention_deletes_old_tasks_and_their_records(store: &dyn Store) {
+    let mut old = task(Action::DeployNodes);
+    old.created = Utc::now() - Duration::days(100);
+    let new = task(Action::DeployNodes);
+    for t in [&old, &new] {
+        store.create_task(t).await.unwrap();
+        store
+            .add_message(
+                t.id,
+                &TaskMessage::new(MessageLevel::Info, ContextType::None, "", "m"),
+            )
+            .await
+            .unwrap();
+        store
+            .record_step(&entry(t.id, "n1", Step::Deploy, true), None)
+            .await
+            .unwrap();
+        let data = BuildData {
+            generator: "test".into(),
+            format: "text/plain".into(),
+            data: t.id.to_string(),
+        };
+        store
+            .put_build_data(&BuildDataRecord {
+                node: "n1".into(),
+                task: t.id,
+                collected: Utc::now(),
+                data,
+            })
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        store.acquire_node("n9", old.id).await.unwrap(),
+        LeaseOutcome::Acquired
+    );
+    let deleted = store
+        .delete_tasks_before(Utc::now() - Duration::days(90))
+        .await
+        .unwrap();
+    assert_eq!(deleted, 1);
+    assert!(store.get_task(old.id).await.unwrap().is_none());
+    assert!(store.journal(old.id).await.unwrap().is_empty());
+    assert_eq!(
+        store.build_data("n1").await.unwrap().len(),
+        1,
+        "the newer task's build data stays"
+    );
+    assert_eq!(
+        store.acquire_node("n9", new.id).await.unwrap(),
+        LeaseOutcome::Acquired,
+        "the old task's lease is gone"
+    );
+    let kept = store
+        .get_task(new.id)
+        .await
+        .unwrap()
+        .expect("the newer task stays");
+    assert_eq!(kept.result.messages.len(), 1);
+    assert_eq!(store.journal(new.id).await.unwrap().len(), 1);
+}
+
+/// Snapshots are stored once per content; a lock excludes other tasks until released.
+pub async fn designs_are_content_addressed_and_lockable(store: &dyn Store) {
+    let d = DesignSnapshot::new(&[Source::new("site.yaml", "schema: drydock/Region/v1\n")]);
+    store.put_design(&d).await.unwrap();
+    store.put_design(&d).await.unwrap();
+    assert_eq!(store.get_design(&d.id).await.unwrap().as_ref(), Some(&d));
+    let (a, b) = (TaskId::new(), TaskId::new());
+    store.lock_design(&d.id, a).await.unwrap();
+    store
+        .lock_design(&d.id, a)
+        .await
+        .expect("re-locking by the holder is a no-op");
+    assert_eq!(
+        store
+            .lock_design(&d.id, b)
+            .await
+            .expect_err("held by a")
+            .kind,
+        StoreErrorKind::Conflict
+    );
+    assert_eq!(store.design_lock(&d.id).await.unwrap(), Some(a));
+    store.unlock_design(&d.id, b).await.unwrap();
+    assert_eq!(
+        store.design_lock(&d.id).await.unwrap(),
+        Some(a),
+        "only the holder unlocks"
+    );
+    store.unlock_design(&d.id, a).await.unwrap();
+    store.lock_design(&d.id, b).await.expect("free again");
+    let missing = DesignSnapshot::new(&[Source::new("other.yaml", "")]);
+    assert!(store.get_design(&missing.id).await.unwrap().is_none());
+    assert_eq!(
+        store
+            .lock_design(&missing.id, a)
+            .await
+            .expect_err("no such design")
+            .kind,
+        StoreErrorKind::NotFound
+    );
+}
+
+/// Build data is kept per node, oldest first.
+pub async fn build_data_by_node(store: &dyn Store) {
+    let t = TaskId::new();
+    for i in 0..3 {
+        let data = BuildData {
+            generator: format!("g{i}"),
+            format: "text/plain".into(),
+            data: i.to_string(),
+        };
+        let node = if i == 1 { "other" } else { "n1" };
+        store
+            .put_build_data(&BuildDataRecord {
+                node: node.into(),
+                task: t,
+                collected: Utc::now(),
+                data,
+            })
+            .await
+            .unwrap();
+    }
+    let got: Vec<String> = store
+        .build_data("n1")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.data.generator)
+        .collect();
+    assert_eq!(got, ["g0", "g2"]);
+    assert!(store.build_data("nobody").await.unwrap().is_empty());
+}
+
+/// A node leased to one task is refused to another until released.
+pub async fn node_leases_exclude_other_tasks(store: &dyn Store) {
+    let (a, b) = (TaskId::new(), TaskId::new());
+    assert_eq!(
+        store.acquire_node("n1", a).await.unwrap(),
+        LeaseOutcome::Acquired
+    );
+    assert_eq!(
+        store.acquire_node("n1", a).await.unwrap(),
+        LeaseOutcome::Acquired,
+        "re-acquiring is a no-op"
+    );
+    assert_eq!(
+        store.acquire_node("n1", b).await.unwrap(),
+        LeaseOutcome::HeldBy(a)
+    );
+    assert_eq!(
+        store.acquire_node("n2", b).await.unwrap(),
+        LeaseOutcome::Acquired
+    );
+    store.release_nodes(a).await.unwrap();
+    assert_eq!(
+        store.acquire_node("n1", b).await.unwrap(),
+        LeaseOutcome::Acquired
+    );
+    assert_eq!(
+        store.acquire_node("n2", a).await.unwrap(),
+        LeaseOutcome::HeldBy(b),
+        "b's lease survives a's release"
+    );
+}
