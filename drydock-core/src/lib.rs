@@ -8,6 +8,8 @@
 
 pub mod design;
 pub mod driver;
+#[cfg(feature = "sim")]
+pub mod sim;
 pub mod store;
 pub mod task;
 
