@@ -98,8 +98,7 @@ fn network_bond(d: &CompiledDesign, _: &ValidationContext) -> Vec<Finding> {
     out
 }
 
-/// DD1007: a network is allowed on one link only, every interface with networks names a defined
-/// link, and each network of an interface is allowed on that link.
+/// DD1007: a network is allowed on one link only, every interface names a defined link, and each network of an interface is allowed on that link.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct AllowedNetworks;
 impl_rule!(AllowedNetworks, AllowedNetworks, allowed_networks);
@@ -131,7 +130,7 @@ fn allowed_networks(d: &CompiledDesign, _: &ValidationContext) -> Vec<Finding> {
         }
     }
     for node in d.nodes.values() {
-        for i in node.interfaces.iter().filter(|i| !i.networks.is_empty()) {
+        for i in &node.interfaces {
             let link = i
                 .device_link
                 .as_deref()
