@@ -293,9 +293,11 @@ fn duplicate_ips(d: &CompiledDesign, _: &ValidationContext) -> Vec<Finding> {
     out
 }
 
-/// drydock: a static address is not in a DHCP or reserved range of its network (an error: the
-/// address would be handed out or is forbidden), and lies in one of the network's static ranges
-/// when the network declares any (a warning).
+/// drydock: a static address is not in a DHCP range of its network (an error: the DHCP server
+/// may hand it out to another host), nor in a reserved range (a warning: the design reserved it
+/// for something else, but the address works; sites that put BMC addresses in a reserved range
+/// stay valid), and lies in one of the network's static ranges when the network declares any
+/// (a warning).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct StaticAddressRanges;
 impl_rule!(
@@ -320,10 +322,15 @@ fn static_address_ranges(d: &CompiledDesign, _: &ValidationContext) -> Vec<Findi
                 .iter()
                 .find(|r| r.kind != RangeType::Static && r.contains(ip));
             if let Some(r) = clash {
+                let level = if r.kind == RangeType::Dhcp {
+                    Severity::Error
+                } else {
+                    Severity::Warning
+                };
                 out.push(
                     Finding::new(
                         rule,
-                        Severity::Error,
+                        level,
                         format!(
                             "Static address {ip} of node {} lies in the {} range {}-{} of network {}.",
                             node.name, r.kind, r.start, r.end, net.name
