@@ -211,3 +211,25 @@ fn every_deckhand_sample_validates_as_the_reference() {
         failures.join("\n")
     );
 }
+
+#[test]
+fn synthetic_sites_and_the_example_site_stay_valid() {
+    let sites = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/corpus/sites"
+    ));
+    for n in [10, 100, 1000] {
+        let report = drydock_core::validation::testing::assert_site_valid(
+            sites.join(format!("site_{n}.yaml")),
+        );
+        assert_eq!(
+            report.rules_with_problems(),
+            [RuleId::PlatformSelection],
+            "site_{n}:\n{report}"
+        );
+    }
+    drydock_core::validation::testing::assert_site_valid(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../examples/sites/demo-site"
+    ));
+}
