@@ -1,4 +1,4 @@
-//! Reads, compiles and checks a site design.
+//! Reads, compiles and validates a site design with every rule.
 //!
 //! ```text
 //! cargo run --release --example validate_design -- [--json] PATH...
@@ -10,6 +10,7 @@
 use std::process::ExitCode;
 
 use drydock::core::design::{self, Diagnostic, DiagnosticKind, Severity};
+use drydock::core::validation::{self, Finding, ValidationContext};
 use serde_json::json;
 
 fn usage() -> ExitCode {
@@ -18,11 +19,7 @@ fn usage() -> ExitCode {
 }
 
 fn message_json(d: &Diagnostic) -> serde_json::Value {
-    let level = match d.severity {
-        Severity::Error => "error",
-        Severity::Warning => "warning",
-        Severity::Info => "info",
-    };
+    let level = level_name(d.severity);
     json!({
         "code": d.kind.reference_code(),
         "rule": d.kind.id(),
@@ -33,6 +30,29 @@ fn message_json(d: &Diagnostic) -> serde_json::Value {
         },
         "documents": d.document.iter().collect::<Vec<_>>(),
         "location": d.location.as_ref().map(ToString::to_string),
+    })
+}
+
+fn level_name(level: Severity) -> &'static str {
+    match level {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info => "info",
+    }
+}
+
+/// A validation finding in the same shape as an ingestion diagnostic: `code` carries the rule
+/// id, `rule` the rule's name, `reference_code` the reference's DDxxxx code (if any).
+fn finding_json(f: &Finding) -> serde_json::Value {
+    json!({
+        "code": f.rule.as_str(),
+        "rule": f.rule.long_name(),
+        "reference_code": f.rule.reference_code(),
+        "level": level_name(f.level),
+        "message": f.message,
+        "diagnostic": f.diagnostic,
+        "documents": f.documents,
+        "location": f.location.as_ref().map(ToString::to_string),
     })
 }
 
@@ -50,28 +70,50 @@ fn main() -> ExitCode {
     if paths.is_empty() {
         return usage();
     }
-    let (nodes, diagnostics) = match design::load(&paths) {
-        Ok(d) => (d.nodes.len(), d.warnings),
-        Err(e) => (0, e.0),
+    let (nodes, diagnostics, report) = match design::load(&paths) {
+        Ok(d) => {
+            let report = validation::validate(&d, &ValidationContext::default());
+            (d.nodes.len(), d.warnings, Some(report))
+        }
+        Err(e) => (0, e.0, None),
     };
-    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+    // Rule findings other than the "Validation successful." infos.
+    let findings: Vec<&Finding> = report
+        .iter()
+        .flat_map(|r| r.findings.iter())
+        .filter(|f| f.level != Severity::Info)
+        .collect();
+    let errors = diagnostics.iter().filter(|d| d.is_error()).count()
+        + findings.iter().filter(|f| f.is_error()).count();
     let warnings = diagnostics
         .iter()
         .filter(|d| d.severity == Severity::Warning)
-        .count();
+        .count()
+        + findings
+            .iter()
+            .filter(|f| f.level == Severity::Warning)
+            .count();
     let io = diagnostics.iter().any(|d| d.kind == DiagnosticKind::Io);
     if json_out {
+        let messages: Vec<serde_json::Value> = diagnostics
+            .iter()
+            .map(message_json)
+            .chain(findings.iter().map(|f| finding_json(f)))
+            .collect();
         let out = json!({
             "status": if errors == 0 { "success" } else { "failure" },
             "nodes": nodes,
             "error_count": errors,
             "warning_count": warnings,
-            "messages": diagnostics.iter().map(message_json).collect::<Vec<_>>(),
+            "messages": messages,
         });
         println!("{out}");
     } else {
         for d in &diagnostics {
             println!("{d}");
+        }
+        for f in &findings {
+            println!("{f}");
         }
         let verdict = if errors == 0 { "valid" } else { "INVALID" };
         println!("{verdict}: {nodes} nodes, {errors} errors, {warnings} warnings");

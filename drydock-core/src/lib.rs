@@ -5,6 +5,8 @@
 //! * [`driver`]: the out-of-band and node driver traits and their classified error.
 //! * [`task`]: tasks, actions, statuses and the result algebra.
 //! * [`store`]: the `Store` trait and `MemoryStore`.
+//! * [`validation`]: the rules a design must pass before it is deployed, and a report in the
+//!   reference's shape.
 
 pub mod design;
 pub mod driver;
@@ -12,6 +14,7 @@ pub mod driver;
 pub mod sim;
 pub mod store;
 pub mod task;
+pub mod validation;
 
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -76,9 +76,9 @@ pub struct Bonding {
     pub up_delay: Option<u32>,
     /// Down delay in ms (200 by default for bonded modes).
     pub down_delay: Option<u32>,
-    /// Transmit hash policy (802.3ad; `layer3+4` by default).
+    /// Transmit hash policy (802.3ad: `layer3+4` by default; other bonded modes: as written).
     pub hash: Option<String>,
-    /// LACP rate (802.3ad; `fast` by default).
+    /// LACP rate (802.3ad: `fast` by default; other bonded modes: as written).
     pub peer_rate: Option<String>,
 }
 
@@ -221,6 +221,10 @@ pub(crate) fn decode_link(
             if bonding.mode == BondingMode::Lacp {
                 bonding.hash = Some(hash.unwrap_or_else(|| "layer3+4".to_owned()));
                 bonding.peer_rate = Some(peer_rate.unwrap_or_else(|| "fast".to_owned()));
+            } else if bonding.mode != BondingMode::Disabled {
+                // Kept as written so that validation can point out that the mode ignores them.
+                bonding.hash = hash;
+                bonding.peer_rate = peer_rate;
             }
         }
     }

@@ -1,0 +1,175 @@
+//! Layer 2 rules: bonds and the networks allowed on links.
+
+use std::collections::HashMap;
+
+use super::impl_rule;
+use crate::design::{BondingMode, CompiledDesign, DocumentKind, Severity};
+use crate::validation::{Finding, RuleId, ValidationContext};
+
+const LINK: DocumentKind = DocumentKind::NetworkLink;
+const NODE: DocumentKind = DocumentKind::BaremetalNode;
+
+/// DD1006: bond options fit the bond mode.
+///
+/// * `disabled`: no bond option may be set (an error).
+/// * `802.3ad`: up and down delays are at least the monitoring interval (errors, as the reference).
+/// * `active-backup` and `balance-rr` (the reference crashes on the first and never checks the
+///   second): the same delays, plus no transmit hash policy or LACP rate, which these modes
+///   ignore. Warnings: the kernel accepts such bonds.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NetworkBond;
+impl_rule!(NetworkBond, NetworkBond, network_bond);
+
+fn network_bond(d: &CompiledDesign, _: &ValidationContext) -> Vec<Finding> {
+    let rule = RuleId::NetworkBond;
+    let mut out = Vec::new();
+    for l in d.site.network_links.values() {
+        let b = &l.bonding;
+        let level = match b.mode {
+            BondingMode::Disabled => {
+                let any = b.hash.is_some()
+                    || b.peer_rate.is_some()
+                    || b.mon_rate.is_some()
+                    || b.up_delay.is_some()
+                    || b.down_delay.is_some();
+                if any {
+                    out.push(
+                        Finding::new(
+                            rule,
+                            Severity::Error,
+                            "If bonding mode is disabled no other bond option can be specified",
+                            "Remove the bond options or enable a bonding mode.",
+                        )
+                        .document(d, LINK, &l.name),
+                    );
+                }
+                continue;
+            }
+            BondingMode::Lacp => Severity::Error,
+            BondingMode::ActiveBackup | BondingMode::BalanceRr => {
+                for (what, v) in [
+                    ("transmit hash policy", &b.hash),
+                    ("LACP peer rate", &b.peer_rate),
+                ] {
+                    if let Some(v) = v {
+                        out.push(
+                            Finding::new(
+                                rule,
+                                Severity::Warning,
+                                format!(
+                                    "Bonding mode {} ignores the {what} {v} of NetworkLink {}",
+                                    b.mode, l.name
+                                ),
+                                "Remove the option; it only applies to 802.3ad bonds.",
+                            )
+                            .document(d, LINK, &l.name),
+                        );
+                    }
+                }
+                Severity::Warning
+            }
+        };
+        let Some(mon) = b.mon_rate else { continue };
+        for (what, delay, diag) in [
+            (
+                "Up",
+                b.up_delay,
+                "Link up delay must be equal or greater than the mon_rate",
+            ),
+            (
+                "Down",
+                b.down_delay,
+                "Link down delay must be equal or greater than the mon_rate",
+            ),
+        ] {
+            if let Some(delay) = delay.filter(|x| *x < mon) {
+                out.push(
+                    Finding::new(
+                        rule,
+                        level,
+                        format!("{what} delay {delay} is less than mon rate {mon}"),
+                        diag,
+                    )
+                    .document(d, LINK, &l.name),
+                );
+            }
+        }
+    }
+    out
+}
+
+/// DD1007: a network is allowed on one link only, every interface names a defined link, and each network of an interface is allowed on that link.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct AllowedNetworks;
+impl_rule!(AllowedNetworks, AllowedNetworks, allowed_networks);
+
+fn allowed_networks(d: &CompiledDesign, _: &ValidationContext) -> Vec<Finding> {
+    let rule = RuleId::AllowedNetworks;
+    let mut out = Vec::new();
+    let mut first_link: HashMap<&str, &str> = HashMap::new();
+    for l in d.site.network_links.values() {
+        for n in &l.allowed_networks {
+            match first_link.get(n.as_str()) {
+                None => {
+                    first_link.insert(n, &l.name);
+                }
+                Some(a) => out.push(
+                    Finding::new(
+                        rule,
+                        Severity::Error,
+                        format!(
+                            "Allowed network {n} duplicated on NetworkLink {a} and NetworkLink {}",
+                            l.name
+                        ),
+                        "Each network is only allowed to cross a single network link.",
+                    )
+                    .document(d, LINK, a)
+                    .document(d, LINK, &l.name),
+                ),
+            }
+        }
+    }
+    for node in d.nodes.values() {
+        for i in &node.interfaces {
+            let link = i
+                .device_link
+                .as_deref()
+                .and_then(|l| d.site.network_links.get(l));
+            let Some(link) = link else {
+                out.push(
+                    Finding::new(
+                        rule,
+                        Severity::Error,
+                        format!(
+                            "Interface {} connected to undefined network link {}.",
+                            i.name,
+                            i.device_link.as_deref().unwrap_or("None")
+                        ),
+                        "Define the network link attached to this interface.",
+                    )
+                    .document(d, NODE, &node.name),
+                );
+                continue;
+            };
+            for n in i
+                .networks
+                .iter()
+                .filter(|n| !link.allowed_networks.contains(n))
+            {
+                out.push(
+                    Finding::new(
+                        rule,
+                        Severity::Error,
+                        format!(
+                            "Interface {} attached to network {n} not allowed on interface link",
+                            i.name
+                        ),
+                        "Interfaces can only be attached to networks allowed on the network link connected to the interface.",
+                    )
+                    .document(d, NODE, &node.name),
+                );
+            }
+        }
+    }
+    out
+}
