@@ -1,0 +1,342 @@
+//! The orchestrator: runs tasks, step by step, through the drivers, journaling each step so a
+//! task resumes after a failure or a crash with only the steps still needed.
+//!
+//! # Expected flow
+//! 1. [`Orchestrator::put_design`] stores the design's documents (content-addressed).
+//! 2. [`Orchestrator::create_task`] queues an [`Action`] over the nodes a filter selects.
+//! 3. [`Orchestrator::run`] (or [`Orchestrator::spawn`]) carries it out; [`Orchestrator::subscribe`]
+//!    streams its progress. After a crash, [`Orchestrator::resume_all`] picks up every unfinished
+//!    task; [`Orchestrator::retry`] re-runs a finished task's failed nodes.
+//!
+//! # Guarantees
+//! * A step is journaled (durably, as the store defines it) before the next step of its node
+//!   starts, and a journaled success is never executed again for that task.
+//! * A step in flight at a crash may run again: driver operations are idempotent (a node already
+//!   in the target state is a success without changes).
+//! * Every step runs under a timeout; transient failures are retried with exponential backoff
+//!   and jitter; other failures end the node's pipeline and the other nodes go on.
+//! * Two tasks never drive the same node at once (node leases in the store).
+//!
+//! ```
+//! # tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(async {
+//! use std::sync::Arc;
+//! use drydock_core::design::Source;
+//! use drydock_core::orchestrator::Orchestrator;
+//! use drydock_core::store::MemoryStore;
+//! use drydock_core::sim::{SimConfig, SimWorld};
+//! use drydock_core::task::{Action, ResultStatus};
+//!
+//! let world = SimWorld::new(SimConfig { preenlisted: true, ..SimConfig::default() });
+//! let orch = Orchestrator::builder()
+//!     .store(Arc::new(MemoryStore::new()))
+//!     .oob_driver(Arc::new(world.oob_driver()))
+//!     .node_driver(Arc::new(world.node_driver()))
+//!     .build()
+//!     .unwrap();
+//! let site = "schema: drydock/BaremetalNode/v1\nmetadata: {name: n1}\ndata:\n  addressing: [{network: pxe, address: dhcp}]\n  oob: {type: ipmi}\n";
+//! let design = orch.put_design(&[Source::new("site.yaml", site)]).await.unwrap();
+//! for action in [Action::PrepareNodes, Action::DeployNodes] {
+//!     let task = orch.create_task(action, &design, None, "example").await.unwrap();
+//!     let done = orch.run(task.id).await.unwrap();
+//!     assert_eq!(done.task.result.status, ResultStatus::Success);
+//! }
+//! assert_eq!(world.machine("n1").unwrap().deploys, 1);
+//! # });
+//! ```
+
+mod config;
+mod error;
+mod event;
+mod run;
+
+pub use config::{CancelPolicy, LeaseConflict, OrchestratorConfig, RetryPolicy, Timeouts};
+pub use error::OrchestratorError;
+pub use event::Event;
+pub use run::{RunSummary, node_pipeline, site_steps};
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use chrono::Utc;
+use futures::StreamExt;
+use futures::stream::BoxStream;
+use tokio::sync::{broadcast, watch};
+
+use crate::design::{CompiledDesign, NodeFilterSet, Source, compile, ingest_sources};
+use crate::driver::{NodeDriver, OobDriver};
+use crate::store::{DesignId, DesignSnapshot, Store, TaskQuery};
+use crate::task::{Action, Task, TaskId, TaskStatus};
+
+/// Result of orchestrator calls.
+pub type Result<T, E = OrchestratorError> = std::result::Result<T, E>;
+
+struct Inner {
+    store: Arc<dyn Store>,
+    oob_drivers: Vec<Arc<dyn OobDriver>>,
+    node_driver: Option<Arc<dyn NodeDriver>>,
+    config: OrchestratorConfig,
+    events: broadcast::Sender<Event>,
+    designs: Mutex<HashMap<DesignId, Arc<CompiledDesign>>>,
+    cancels: Mutex<HashMap<TaskId, watch::Sender<bool>>>,
+}
+
+impl std::fmt::Debug for Inner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Orchestrator")
+            .field("store", &self.store)
+            .field(
+                "oob_drivers",
+                &self
+                    .oob_drivers
+                    .iter()
+                    .map(|d| d.name())
+                    .collect::<Vec<_>>(),
+            )
+            .field("node_driver", &self.node_driver.as_ref().map(|d| d.name()))
+            .field("config", &self.config)
+            .finish()
+    }
+}
+
+/// Runs drydock tasks. Cheap to clone; clones share everything.
+#[derive(Clone, Debug)]
+pub struct Orchestrator {
+    inner: Arc<Inner>,
+}
+
+/// Builds an [`Orchestrator`]; [`OrchestratorBuilder::build`] is the only fallible step.
+#[derive(Default)]
+pub struct OrchestratorBuilder {
+    store: Option<Arc<dyn Store>>,
+    oob_drivers: Vec<Arc<dyn OobDriver>>,
+    node_driver: Option<Arc<dyn NodeDriver>>,
+    config: OrchestratorConfig,
+}
+
+impl std::fmt::Debug for OrchestratorBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OrchestratorBuilder")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl OrchestratorBuilder {
+    /// The store (required).
+    pub fn store(mut self, store: Arc<dyn Store>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// Adds an OOB driver; nodes use the first whose capabilities list their OOB type.
+    pub fn oob_driver(mut self, driver: Arc<dyn OobDriver>) -> Self {
+        self.oob_drivers.push(driver);
+        self
+    }
+
+    /// The node driver (required by every action but ValidateDesign and VerifyNodes).
+    pub fn node_driver(mut self, driver: Arc<dyn NodeDriver>) -> Self {
+        self.node_driver = Some(driver);
+        self
+    }
+
+    /// The settings.
+    pub fn config(mut self, config: OrchestratorConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// The orchestrator.
+    pub fn build(self) -> Result<Orchestrator> {
+        let store = self
+            .store
+            .ok_or_else(|| OrchestratorError::Config("a store is required".into()))?;
+        if self.config.retry.max_attempts == 0 {
+            return Err(OrchestratorError::Config(
+                "retry.max_attempts must be at least 1".into(),
+            ));
+        }
+        if self.config.poll_interval.is_zero() {
+            return Err(OrchestratorError::Config(
+                "poll_interval must be positive".into(),
+            ));
+        }
+        let (events, _) = broadcast::channel(4096);
+        Ok(Orchestrator {
+            inner: Arc::new(Inner {
+                store,
+                oob_drivers: self.oob_drivers,
+                node_driver: self.node_driver,
+                config: self.config,
+                events,
+                designs: Mutex::default(),
+                cancels: Mutex::default(),
+            }),
+        })
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Orchestrator {
+    /// A builder.
+    pub fn builder() -> OrchestratorBuilder {
+        OrchestratorBuilder::default()
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.inner.store
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &OrchestratorConfig {
+        &self.inner.config
+    }
+
+    /// Stores a design's documents and returns its id (the same documents give the same id).
+    pub async fn put_design(&self, sources: &[Source]) -> Result<DesignId> {
+        let snapshot = DesignSnapshot::new(sources);
+        self.inner.store.put_design(&snapshot).await?;
+        Ok(snapshot.id)
+    }
+
+    /// The compiled design `id` (compiled once, then cached).
+    pub async fn design(&self, id: &DesignId) -> Result<Arc<CompiledDesign>> {
+        if let Some(d) = lock(&self.inner.designs).get(id) {
+            return Ok(d.clone());
+        }
+        let snapshot = self
+            .inner
+            .store
+            .get_design(id)
+            .await?
+            .ok_or_else(|| OrchestratorError::DesignNotFound(id.to_string()))?;
+        let site = ingest_sources(&snapshot.to_sources()).map_err(OrchestratorError::Design)?;
+        let design = Arc::new(compile(site).map_err(OrchestratorError::Design)?);
+        lock(&self.inner.designs).insert(id.clone(), design.clone());
+        Ok(design)
+    }
+
+    /// Creates a queued task.
+    pub async fn create_task(
+        &self,
+        action: Action,
+        design: &DesignId,
+        node_filter: Option<NodeFilterSet>,
+        created_by: &str,
+    ) -> Result<Task> {
+        if self.inner.store.get_design(design).await?.is_none() {
+            return Err(OrchestratorError::DesignNotFound(design.to_string()));
+        }
+        let mut task = Task::new(action, design.0.clone(), node_filter, created_by);
+        task.status = TaskStatus::Queued;
+        self.inner.store.create_task(&task).await?;
+        Ok(task)
+    }
+
+    /// A task, with its messages.
+    pub async fn get_task(&self, id: TaskId) -> Result<Task> {
+        self.inner
+            .store
+            .get_task(id)
+            .await?
+            .ok_or(OrchestratorError::TaskNotFound(id))
+    }
+
+    /// Runs a task until it ends; a task interrupted earlier resumes, skipping journaled steps.
+    pub async fn run(&self, id: TaskId) -> Result<RunSummary> {
+        run::run(self.clone(), id).await
+    }
+
+    /// Runs a task in the background.
+    pub fn spawn(&self, id: TaskId) -> tokio::task::JoinHandle<Result<RunSummary>> {
+        let this = self.clone();
+        tokio::spawn(async move { this.run(id).await })
+    }
+
+    /// Starts every unfinished top-level task (queued, running or terminating), for start-up
+    /// after a crash.
+    pub async fn resume_all(
+        &self,
+    ) -> Result<Vec<(TaskId, tokio::task::JoinHandle<Result<RunSummary>>)>> {
+        let query = TaskQuery {
+            statuses: vec![
+                TaskStatus::Queued,
+                TaskStatus::Running,
+                TaskStatus::Terminating,
+            ],
+            top_level_only: true,
+            ..TaskQuery::default()
+        };
+        let tasks = self.inner.store.list_tasks(&query).await?;
+        Ok(tasks
+            .into_iter()
+            .map(|t| (t.id, self.spawn(t.id)))
+            .collect())
+    }
+
+    /// Runs a finished task again over its failed nodes: journaled successes are kept and
+    /// skipped; the failures of the previous attempt are forgotten.
+    pub async fn retry(&self, id: TaskId) -> Result<RunSummary> {
+        let mut task = self.get_task(id).await?;
+        if task.status != TaskStatus::Complete || task.result.failures.is_empty() {
+            return self.run(id).await;
+        }
+        task.retry += 1;
+        task.status = TaskStatus::Queued;
+        task.result.failures.clear();
+        task.result.status = if task.result.successes.is_empty() {
+            crate::task::ResultStatus::Incomplete
+        } else {
+            crate::task::ResultStatus::Success
+        };
+        self.inner.store.update_task(&task).await?;
+        self.run(id).await
+    }
+
+    /// Cancels a task: no new step starts; steps in flight finish or are abandoned as the
+    /// configuration says; the task ends `terminated`. A task not running now ends when next run.
+    pub async fn cancel(&self, id: TaskId, by: &str) -> Result<()> {
+        let mut task = self.get_task(id).await?;
+        if task.status.is_final() {
+            return Ok(());
+        }
+        task.terminate = true;
+        task.terminated_by = Some(by.to_owned());
+        task.terminated = Some(Utc::now());
+        self.inner.store.update_task(&task).await?;
+        if let Some(tx) = lock(&self.inner.cancels).get(&id) {
+            let _ = tx.send(true);
+        }
+        Ok(())
+    }
+
+    /// The task's progress events from now on. The stream ends after the task's `Finished`
+    /// event (or when the orchestrator is dropped); events a slow consumer missed are skipped.
+    pub fn subscribe(&self, id: TaskId) -> BoxStream<'static, Event> {
+        let rx = self.inner.events.subscribe();
+        futures::stream::unfold((rx, false), move |(mut rx, done)| async move {
+            if done {
+                return None;
+            }
+            loop {
+                match rx.recv().await {
+                    Ok(e) if e.task() == id => {
+                        let last = matches!(e, Event::Finished { .. });
+                        return Some((e, (rx, last)));
+                    }
+                    Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(broadcast::error::RecvError::Closed) => return None,
+                }
+            }
+        })
+        .boxed()
+    }
+
+    fn emit(&self, event: Event) {
+        let _ = self.inner.events.send(event);
+    }
+}

@@ -1,0 +1,909 @@
+//! Carrying out one task: plan, journal, steps with retries and timeouts, roll-up.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use chrono::Utc;
+use futures::future::BoxFuture;
+use futures::{FutureExt, StreamExt};
+use tokio::sync::watch;
+use tracing::Instrument;
+
+use super::{CancelPolicy, Event, LeaseConflict, Orchestrator, OrchestratorError, Result, lock};
+use crate::design::{CompiledDesign, CompiledNode};
+use crate::driver::{
+    BootDevice, BootPersistence, DriverError, DriverErrorKind, Identification, NodeDriver, NodeJob,
+    OobDriver, OobTarget, Operation, PowerAction, SiteJob,
+};
+use crate::store::{
+    BuildDataRecord, DesignId, JournalEntry, LeaseOutcome, Step, StepOutcome, StoreError,
+};
+use crate::task::{
+    Action, ContextType, MessageLevel, ResultStatus, Task, TaskId, TaskMessage, TaskStatus,
+};
+use crate::validation::{ValidationContext, validate};
+
+/// What a run did.
+#[derive(Clone, Debug)]
+pub struct RunSummary {
+    /// The task as it ended (with its messages).
+    pub task: Task,
+    /// Steps executed in this run.
+    pub steps_executed: usize,
+    /// Steps skipped because the journal says they were done.
+    pub steps_skipped: usize,
+}
+
+/// The steps of an action's per-node pipeline, in order.
+///
+/// PrepareNodes branches: a node the provisioner already knows skips `SetPxeBoot`,
+/// `PowerCycle` and `WaitIdentified`. `IdentifyNode` is journaled only when it finds the node,
+/// so a resumed task asks the provisioner again about a node it did not know.
+pub fn node_pipeline(action: Action) -> &'static [Step] {
+    match action {
+        Action::PrepareNodes => &[
+            Step::IdentifyNode,
+            Step::SetPxeBoot,
+            Step::PowerCycle,
+            Step::WaitIdentified,
+            Step::ConfigureHardware,
+            Step::InterrogateNode,
+        ],
+        Action::DeployNodes => &[
+            Step::ApplyNetworking,
+            Step::ApplyStorage,
+            Step::ApplyPlatform,
+            Step::Deploy,
+        ],
+        Action::DestroyNodes => &[Step::Destroy],
+        Action::VerifyNodes => &[Step::InterrogateOob],
+        Action::ValidateDesign | Action::VerifySite | Action::PrepareSite => &[],
+    }
+}
+
+/// The site-wide steps of an action, in order.
+pub fn site_steps(action: Action) -> &'static [Step] {
+    match action {
+        Action::VerifySite => &[Step::ValidateNodeServices, Step::ValidateOobServices],
+        Action::PrepareSite => &[
+            Step::CreateNetworkTemplate,
+            Step::ConfigureUserCredentials,
+            Step::ConfigureProvisioner,
+        ],
+        _ => &[],
+    }
+}
+
+fn operation(step: Step) -> Operation {
+    match step {
+        Step::ValidateDesign | Step::ValidateNodeServices => Operation::ValidateNodeServices,
+        Step::ValidateOobServices => Operation::ValidateOobServices,
+        Step::CreateNetworkTemplate => Operation::CreateNetworkTemplate,
+        Step::ConfigureUserCredentials => Operation::ConfigureUserCredentials,
+        Step::ConfigureProvisioner => Operation::ConfigureProvisioner,
+        Step::InterrogateOob => Operation::InterrogateOob,
+        Step::IdentifyNode | Step::WaitIdentified => Operation::IdentifyNode,
+        Step::SetPxeBoot => Operation::SetBootDevice,
+        Step::PowerCycle => Operation::SetPower,
+        Step::ConfigureHardware => Operation::ConfigureHardware,
+        Step::InterrogateNode => Operation::InterrogateNode,
+        Step::ApplyNetworking => Operation::ApplyNetworking,
+        Step::ApplyStorage => Operation::ApplyStorage,
+        Step::ApplyPlatform => Operation::ApplyPlatform,
+        Step::Deploy | Step::BootactionReport => Operation::Deploy,
+        Step::Destroy => Operation::Destroy,
+    }
+}
+
+/// How a node's pipeline ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum NodeEnd {
+    Succeeded,
+    Failed,
+    Cancelled,
+}
+
+struct Runner {
+    orch: Orchestrator,
+    id: TaskId,
+    action: Action,
+    design: Arc<CompiledDesign>,
+    task: tokio::sync::Mutex<Task>,
+    done: HashSet<(Option<String>, Step)>,
+    cancel: watch::Receiver<bool>,
+    executed: AtomicUsize,
+    skipped: AtomicUsize,
+}
+
+struct CancelGuard(Orchestrator, TaskId);
+
+impl Drop for CancelGuard {
+    fn drop(&mut self) {
+        lock(&self.0.inner.cancels).remove(&self.1);
+    }
+}
+
+pub(super) async fn run(orch: Orchestrator, id: TaskId) -> Result<RunSummary> {
+    let task = orch.get_task(id).await?;
+    if task.status.is_final() {
+        return Ok(RunSummary {
+            task,
+            steps_executed: 0,
+            steps_skipped: 0,
+        });
+    }
+    let span = tracing::info_span!("task", task_id = %id, action = %task.action);
+    let (tx, rx) = watch::channel(task.terminate);
+    lock(&orch.inner.cancels).insert(id, tx);
+    let _guard = CancelGuard(orch.clone(), id);
+    run_task(&orch, task, rx).instrument(span).await
+}
+
+async fn run_task(
+    orch: &Orchestrator,
+    mut task: Task,
+    cancel: watch::Receiver<bool>,
+) -> Result<RunSummary> {
+    let store = &orch.inner.store;
+    let id = task.id;
+    let design_id = DesignId(task.design_id.clone());
+    let design = match orch.design(&design_id).await {
+        Ok(d) => d,
+        Err(OrchestratorError::Design(diags)) => {
+            for d in diags.iter() {
+                add_message(
+                    orch,
+                    &mut task,
+                    MessageLevel::Error,
+                    ContextType::Document,
+                    "design",
+                    d.to_string(),
+                )
+                .await?;
+            }
+            task.result.failure(None);
+            task.result.reason = "Invalid design.".into();
+            return finish(orch, task, false, 0, 0).await;
+        }
+        Err(e) => return Err(e),
+    };
+    let done = store
+        .journal(id)
+        .await?
+        .into_iter()
+        .filter(|e| e.outcome == StepOutcome::Succeeded)
+        .map(|e| (e.node, e.step))
+        .collect();
+    if task.status != TaskStatus::Running {
+        task.status = TaskStatus::Running;
+        task.updated = Some(Utc::now());
+        store.update_task(&task).await?;
+        orch.emit(Event::Status {
+            task: id,
+            status: TaskStatus::Running,
+        });
+    }
+    let runner = Runner {
+        orch: orch.clone(),
+        id,
+        action: task.action,
+        design,
+        task: tokio::sync::Mutex::new(task),
+        done,
+        cancel,
+        executed: AtomicUsize::new(0),
+        skipped: AtomicUsize::new(0),
+    };
+    let cancelled = runner.execute().await?;
+    let task = runner.task.into_inner();
+    let (executed, skipped) = (runner.executed.into_inner(), runner.skipped.into_inner());
+    finish(orch, task, cancelled, executed, skipped).await
+}
+
+async fn add_message(
+    orch: &Orchestrator,
+    task: &mut Task,
+    level: MessageLevel,
+    context_type: ContextType,
+    context: impl Into<String>,
+    text: impl Into<String>,
+) -> Result<()> {
+    let message = TaskMessage::new(level, context_type, context, text);
+    orch.inner.store.add_message(task.id, &message).await?;
+    orch.emit(Event::Message {
+        task: task.id,
+        message: message.clone(),
+    });
+    task.result.messages.push(message);
+    Ok(())
+}
+
+async fn finish(
+    orch: &Orchestrator,
+    mut task: Task,
+    cancelled: bool,
+    executed: usize,
+    skipped: usize,
+) -> Result<RunSummary> {
+    let store = &orch.inner.store;
+    // `cancel` writes the termination fields to the store while the task runs.
+    if let Some(stored) = store.get_task(task.id).await?
+        && stored.terminate
+    {
+        task.terminate = true;
+        task.terminated = stored.terminated;
+        task.terminated_by = stored.terminated_by;
+    }
+    if task.result.status == ResultStatus::Incomplete && !cancelled {
+        task.result.success(None);
+    }
+    task.status = if cancelled || task.terminate {
+        TaskStatus::Terminated
+    } else {
+        TaskStatus::Complete
+    };
+    let (ok, failed) = (task.result.successes.len(), task.result.failures.len());
+    task.result.message = match task.status {
+        TaskStatus::Terminated => format!("Terminated: {ok} succeeded, {failed} failed."),
+        _ => format!("{ok} succeeded, {failed} failed."),
+    };
+    task.updated = Some(Utc::now());
+    store.update_task(&task).await?;
+    store.release_nodes(task.id).await?;
+    orch.emit(Event::Finished {
+        task: task.id,
+        status: task.status,
+        result: task.result.status,
+    });
+    tracing::info!(status = ?task.status, result = ?task.result.status, executed, skipped, "task finished");
+    let task = orch.get_task(task.id).await?;
+    Ok(RunSummary {
+        task,
+        steps_executed: executed,
+        steps_skipped: skipped,
+    })
+}
+
+impl Runner {
+    fn cancelled(&self) -> bool {
+        *self.cancel.borrow()
+    }
+
+    async fn message(
+        &self,
+        level: MessageLevel,
+        ctx: ContextType,
+        context: &str,
+        text: String,
+    ) -> Result<()> {
+        let mut t = self.task.lock().await;
+        add_message(&self.orch, &mut t, level, ctx, context, text).await
+    }
+
+    /// Runs the action. Returns whether it was cancelled.
+    async fn execute(&self) -> Result<bool> {
+        match self.action {
+            Action::ValidateDesign => self.validate_design().await.map(|_| false),
+            Action::VerifySite | Action::PrepareSite => self.site().await,
+            Action::VerifyNodes
+            | Action::PrepareNodes
+            | Action::DeployNodes
+            | Action::DestroyNodes => self.nodes().await,
+        }
+    }
+
+    async fn validate_design(&self) -> Result<()> {
+        let mut cx = ValidationContext::default();
+        if let Some(driver) = &self.orch.inner.node_driver {
+            match driver.available_platforms().await {
+                Ok(catalog) => cx.platform = Some(catalog),
+                Err(e) => {
+                    self.message(
+                        MessageLevel::Warning,
+                        ContextType::None,
+                        "",
+                        format!("platform selection not checked: {e}"),
+                    )
+                    .await?
+                }
+            }
+        }
+        let report = validate(&self.design, &cx);
+        for f in &report.findings {
+            let level = match f.level {
+                crate::design::Severity::Error => MessageLevel::Error,
+                crate::design::Severity::Warning => MessageLevel::Warning,
+                crate::design::Severity::Info => MessageLevel::Info,
+            };
+            let context = f
+                .documents
+                .first()
+                .map(|d| d.name.clone())
+                .unwrap_or_default();
+            self.message(level, ContextType::Document, &context, f.message.clone())
+                .await?;
+        }
+        let mut t = self.task.lock().await;
+        if report.is_valid() {
+            t.result.success(None)
+        } else {
+            t.result.failure(None)
+        }
+        t.result.reason = report.message().to_owned();
+        Ok(())
+    }
+
+    async fn site(&self) -> Result<bool> {
+        if self.orch.inner.node_driver.is_none() {
+            self.message(
+                MessageLevel::Error,
+                ContextType::None,
+                "",
+                "No node driver enabled, ending task.".into(),
+            )
+            .await?;
+            self.task.lock().await.result.failure(None);
+            return Ok(false);
+        }
+        if self.action == Action::PrepareSite {
+            let design = DesignId(self.task.lock().await.design_id.clone());
+            if let Err(e) = self.orch.inner.store.lock_design(&design, self.id).await {
+                self.message(
+                    MessageLevel::Error,
+                    ContextType::None,
+                    "",
+                    format!("cannot lock the design: {e}"),
+                )
+                .await?;
+                self.task.lock().await.result.failure(None);
+                return Ok(false);
+            }
+        }
+        for &step in site_steps(self.action) {
+            if self.cancelled() {
+                return Ok(true);
+            }
+            if self.done.contains(&(None, step)) {
+                self.skip(None, step);
+                continue;
+            }
+            let outcome = self.step(None, step).await;
+            if outcome.is_err() && self.cancelled() {
+                self.task.lock().await.result.failure(None);
+                return Ok(true);
+            }
+            let ok = outcome.is_ok();
+            self.journal(None, step, outcome, |t| {
+                if ok {
+                    t.result.success(None)
+                } else {
+                    t.result.failure(None)
+                }
+            })
+            .await?;
+        }
+        Ok(false)
+    }
+
+    async fn nodes(&self) -> Result<bool> {
+        let needs_node_driver = self.action != Action::VerifyNodes;
+        if needs_node_driver && self.orch.inner.node_driver.is_none() {
+            self.message(
+                MessageLevel::Error,
+                ContextType::None,
+                "",
+                "No node driver enabled, ending task.".into(),
+            )
+            .await?;
+            self.task.lock().await.result.failure(None);
+            return Ok(false);
+        }
+        let filter = self.task.lock().await.node_filter.clone();
+        let targets = self.design.select(filter.as_ref());
+        if targets.is_empty() {
+            self.message(
+                MessageLevel::Info,
+                ContextType::None,
+                "",
+                "No nodes in scope, no work to do.".into(),
+            )
+            .await?;
+            return Ok(false);
+        }
+        if !self.lease(&targets).await? {
+            return Ok(false);
+        }
+        let steps = node_pipeline(self.action);
+        let remaining = targets.len() * steps.len()
+            - self
+                .done
+                .iter()
+                .filter(|(n, _)| n.is_some())
+                .count()
+                .min(targets.len() * steps.len());
+        self.orch.emit(Event::Planned {
+            task: self.id,
+            nodes: targets.len(),
+            steps: remaining,
+        });
+        let limit = match self.orch.inner.config.concurrency {
+            0 => targets.len(),
+            n => n,
+        };
+        let pipelines: Vec<BoxFuture<'_, Result<NodeEnd>>> =
+            targets.iter().map(|n| self.node(n).boxed()).collect();
+        let ends: Vec<Result<NodeEnd>> = futures::stream::iter(pipelines)
+            .buffer_unordered(limit)
+            .collect()
+            .await;
+        let mut cancelled = false;
+        for end in ends {
+            cancelled |= end? == NodeEnd::Cancelled;
+        }
+        Ok(cancelled)
+    }
+
+    /// Leases every target node; false (with a message) when the task cannot have them.
+    async fn lease(&self, targets: &[&CompiledNode]) -> Result<bool> {
+        let cfg = &self.orch.inner.config;
+        for n in targets {
+            let deadline = tokio::time::Instant::now() + cfg.timeouts.default;
+            loop {
+                match self.orch.inner.store.acquire_node(&n.name, self.id).await? {
+                    LeaseOutcome::Acquired => break,
+                    LeaseOutcome::HeldBy(other) => {
+                        let give_up = cfg.lease_conflict == LeaseConflict::Fail
+                            || tokio::time::Instant::now() >= deadline;
+                        if give_up {
+                            let text = format!("node {} is in use by task {other}", n.name);
+                            self.message(MessageLevel::Error, ContextType::Node, &n.name, text)
+                                .await?;
+                            self.orch.inner.store.release_nodes(self.id).await?;
+                            let mut t = self.task.lock().await;
+                            t.result.failure(None);
+                            t.result.reason = "Nodes in use by another task.".into();
+                            return Ok(false);
+                        }
+                        tokio::time::sleep(cfg.poll_interval).await;
+                    }
+                }
+            }
+        }
+        Ok(true)
+    }
+
+    fn skip(&self, node: Option<&str>, step: Step) {
+        self.skipped.fetch_add(1, Ordering::Relaxed);
+        self.orch.emit(Event::StepSkipped {
+            task: self.id,
+            node: node.map(str::to_owned),
+            step,
+        });
+    }
+
+    /// Runs one node's pipeline.
+    async fn node(&self, node: &CompiledNode) -> Result<NodeEnd> {
+        let span = tracing::info_span!("node", node = %node.name);
+        async {
+            let name = Some(node.name.as_str());
+            let steps = node_pipeline(self.action);
+            let mut known = false;
+            for (i, &step) in steps.iter().enumerate() {
+                if self.cancelled() {
+                    let mut t = self.task.lock().await;
+                    t.result.failure(Some(&node.name));
+                    return Ok(NodeEnd::Cancelled);
+                }
+                let last = i + 1 == steps.len();
+                if self.action == Action::PrepareNodes {
+                    let enlisted = self
+                        .done
+                        .contains(&(Some(node.name.clone()), Step::WaitIdentified));
+                    if step == Step::IdentifyNode
+                        && !enlisted
+                        && !self.done.contains(&(Some(node.name.clone()), step))
+                    {
+                        match self.identify(node).await? {
+                            Some(true) => known = true,
+                            Some(false) => {}
+                            None => return Ok(NodeEnd::Failed),
+                        }
+                        continue;
+                    }
+                    if step == Step::IdentifyNode {
+                        known = true;
+                    }
+                    if known
+                        && matches!(
+                            step,
+                            Step::SetPxeBoot | Step::PowerCycle | Step::WaitIdentified
+                        )
+                    {
+                        continue;
+                    }
+                }
+                if self.done.contains(&(Some(node.name.clone()), step)) {
+                    self.skip(name, step);
+                    if last {
+                        let mut t = self.task.lock().await;
+                        t.result.success(Some(&node.name));
+                        self.orch.inner.store.update_task(&t).await?;
+                    }
+                    continue;
+                }
+                let outcome = self.step(Some(node), step).await;
+                if outcome.is_err() && self.cancelled() {
+                    // Abandoned by cancellation (or failed while cancelling): not journaled, the
+                    // task ends terminated.
+                    self.task.lock().await.result.failure(Some(&node.name));
+                    return Ok(NodeEnd::Cancelled);
+                }
+                let ok = outcome.is_ok();
+                let node_name = node.name.clone();
+                self.journal(name, step, outcome, |t| {
+                    if !ok {
+                        t.result.failure(Some(&node_name));
+                    } else if last {
+                        t.result.success(Some(&node_name));
+                    }
+                })
+                .await?;
+                if !ok {
+                    return Ok(NodeEnd::Failed);
+                }
+            }
+            Ok(NodeEnd::Succeeded)
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// Asks the provisioner about a node. Some(true): known (journaled); Some(false): unknown;
+    /// None: failed (journaled).
+    async fn identify(&self, node: &CompiledNode) -> Result<Option<bool>> {
+        let name = Some(node.name.as_str());
+        match self.step(Some(node), Step::IdentifyNode).await {
+            Ok(Some(Identification::Known { .. })) => {
+                self.journal(name, Step::IdentifyNode, Ok(None), |_| {})
+                    .await?;
+                self.message(
+                    MessageLevel::Info,
+                    ContextType::Node,
+                    &node.name,
+                    "Node found in provisioner, skipping OOB management".into(),
+                )
+                .await?;
+                Ok(Some(true))
+            }
+            Ok(_) => Ok(Some(false)),
+            Err(e) => {
+                let n = node.name.clone();
+                self.journal(name, Step::IdentifyNode, Err(e), |t| {
+                    t.result.failure(Some(&n))
+                })
+                .await?;
+                Ok(None)
+            }
+        }
+    }
+
+    /// Journals a step's outcome, with the task change made under the task lock.
+    async fn journal(
+        &self,
+        node: Option<&str>,
+        step: Step,
+        outcome: std::result::Result<Option<Identification>, (DriverError, u32)>,
+        change: impl FnOnce(&mut Task),
+    ) -> Result<()> {
+        let (outcome, attempts) = match &outcome {
+            Ok(_) => (StepOutcome::Succeeded, 1),
+            Err((e, attempts)) => (
+                StepOutcome::Failed {
+                    kind: e.kind,
+                    message: e.to_string(),
+                },
+                *attempts,
+            ),
+        };
+        let entry = JournalEntry {
+            task: self.id,
+            node: node.map(str::to_owned),
+            step,
+            outcome: outcome.clone(),
+            attempts,
+            at: Utc::now(),
+        };
+        let mut t = self.task.lock().await;
+        if self.cancelled() {
+            t.terminate = true; // never overwrite the flag `cancel` stored
+        }
+        let before = (
+            t.result.status,
+            t.result.successes.len(),
+            t.result.failures.len(),
+        );
+        change(&mut t);
+        let changed = before
+            != (
+                t.result.status,
+                t.result.successes.len(),
+                t.result.failures.len(),
+            );
+        if changed {
+            t.updated = Some(Utc::now());
+        }
+        self.orch
+            .inner
+            .store
+            .record_step(&entry, changed.then_some(&*t))
+            .await
+            .map_err(|e: StoreError| e.for_task(self.id))?;
+        if let StepOutcome::Failed { message, .. } = &outcome {
+            let context = node.unwrap_or_default();
+            let ctx = if node.is_some() {
+                ContextType::Node
+            } else {
+                ContextType::None
+            };
+            add_message(
+                &self.orch,
+                &mut t,
+                MessageLevel::Error,
+                ctx,
+                context,
+                message.clone(),
+            )
+            .await?;
+        }
+        drop(t);
+        self.orch.emit(Event::StepFinished {
+            task: self.id,
+            node: node.map(str::to_owned),
+            step,
+            outcome,
+        });
+        Ok(())
+    }
+
+    /// Runs a step with its timeout and retries. Ok carries identify's answer.
+    async fn step(
+        &self,
+        node: Option<&CompiledNode>,
+        step: Step,
+    ) -> std::result::Result<Option<Identification>, (DriverError, u32)> {
+        let cfg = &self.orch.inner.config;
+        let timeout = cfg.timeouts.for_step(step);
+        self.executed.fetch_add(1, Ordering::Relaxed);
+        self.orch.emit(Event::StepStarted {
+            task: self.id,
+            node: node.map(|n| n.name.clone()),
+            step,
+        });
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let res =
+                match tokio::time::timeout(timeout, self.abortable(self.call(node, step))).await {
+                    Ok(Some(r)) => r,
+                    Ok(None) => {
+                        let e = DriverError::new(
+                            DriverErrorKind::Permanent,
+                            "orchestrator",
+                            operation(step),
+                            "cancelled while running",
+                        );
+                        return Err((e, attempt));
+                    }
+                    Err(_) => Err(DriverError::new(
+                        DriverErrorKind::TimedOut,
+                        "orchestrator",
+                        operation(step),
+                        format!("{step:?} did not finish within {timeout:?}"),
+                    )),
+                };
+            match res {
+                Ok(v) => return Ok(v),
+                Err(e)
+                    if e.is_retryable()
+                        && attempt < cfg.retry.max_attempts
+                        && !self.cancelled() =>
+                {
+                    let wait = self.backoff(node, step, attempt);
+                    tracing::warn!(error = %e, attempt, ?wait, "step failed, retrying");
+                    if self.abortable(tokio::time::sleep(wait)).await.is_none() {
+                        return Err((e, attempt));
+                    }
+                }
+                Err(e) => return Err((e, attempt)),
+            }
+        }
+    }
+
+    fn backoff(&self, node: Option<&CompiledNode>, step: Step, attempt: u32) -> Duration {
+        let policy = &self.orch.inner.config.retry;
+        let base = policy.backoff(attempt);
+        if !policy.jitter {
+            return base;
+        }
+        // Deterministic jitter in [0.5, 1.0] of the wait, from the task, node, step and attempt.
+        let mut h: u64 = self.id.0.as_u64_pair().0 ^ u64::from(attempt) ^ ((step as u64) << 32);
+        for b in node.map(|n| n.name.as_bytes()).unwrap_or_default() {
+            h = h.rotate_left(5) ^ u64::from(*b);
+        }
+        h = h.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        base.mul_f64(0.5 + (h >> 11) as f64 / (1u64 << 53) as f64 * 0.5)
+    }
+
+    /// Runs `fut`, or abandons it when the task is cancelled and the policy says to abort.
+    async fn abortable<F: std::future::Future>(&self, fut: F) -> Option<F::Output> {
+        if self.orch.inner.config.cancel == CancelPolicy::FinishInFlight {
+            return Some(fut.await);
+        }
+        let mut rx = self.cancel.clone();
+        tokio::select! {
+            out = fut => Some(out),
+            _ = rx.wait_for(|c| *c) => None,
+        }
+    }
+
+    fn node_driver(&self) -> std::result::Result<&Arc<dyn NodeDriver>, DriverError> {
+        self.orch.inner.node_driver.as_ref().ok_or_else(|| {
+            DriverError::new(
+                DriverErrorKind::Unsupported,
+                "orchestrator",
+                Operation::ValidateNodeServices,
+                "no node driver is configured",
+            )
+        })
+    }
+
+    fn oob(
+        &self,
+        node: &CompiledNode,
+        op: Operation,
+    ) -> std::result::Result<(&Arc<dyn OobDriver>, OobTarget), DriverError> {
+        let unsupported = |msg: String| {
+            DriverError::new(DriverErrorKind::Unsupported, "orchestrator", op, msg)
+                .for_node(&node.name)
+        };
+        let target = OobTarget::from_node(node)
+            .ok_or_else(|| unsupported(format!("node {} has no OOB type", node.name)))?;
+        let driver = self
+            .orch
+            .inner
+            .oob_drivers
+            .iter()
+            .find(|d| d.capabilities().oob_types.contains(&target.kind))
+            .ok_or_else(|| {
+                unsupported(format!(
+                    "Node {} OOB type {} is not supported.",
+                    node.name, target.kind
+                ))
+            })?;
+        Ok((driver, target))
+    }
+
+    /// One attempt of a step: the driver calls.
+    async fn call(
+        &self,
+        node: Option<&CompiledNode>,
+        step: Step,
+    ) -> std::result::Result<Option<Identification>, DriverError> {
+        let design = &*self.design;
+        let site = SiteJob { design };
+        let Some(node) = node else {
+            match step {
+                Step::ValidateNodeServices => self.node_driver()?.validate_services().await?,
+                Step::ValidateOobServices => {
+                    for d in &self.orch.inner.oob_drivers {
+                        d.validate_services().await?;
+                    }
+                }
+                Step::CreateNetworkTemplate => {
+                    self.node_driver()?.create_network_template(site).await?
+                }
+                Step::ConfigureUserCredentials => {
+                    self.node_driver()?.configure_user_credentials(site).await?
+                }
+                Step::ConfigureProvisioner => {
+                    self.node_driver()?.configure_provisioner(site).await?
+                }
+                _ => {
+                    let msg = format!("{step:?} is a per-node step");
+                    return Err(DriverError::new(
+                        DriverErrorKind::Unsupported,
+                        "orchestrator",
+                        operation(step),
+                        msg,
+                    ));
+                }
+            }
+            return Ok(None);
+        };
+        let job = NodeJob { node, design };
+        match step {
+            Step::InterrogateOob => {
+                let (d, t) = self.oob(node, Operation::InterrogateOob)?;
+                let facts = d.interrogate(&t).await?;
+                let data = crate::driver::BuildData {
+                    generator: format!("{}:oob", d.name()),
+                    format: "application/json".into(),
+                    data: serde_json::to_string(&facts).unwrap_or_default(),
+                };
+                self.put_build_data(node, data).await?;
+            }
+            Step::SetPxeBoot => {
+                let (d, t) = self.oob(node, Operation::SetBootDevice)?;
+                d.set_boot_device(&t, BootDevice::Pxe, BootPersistence::OneTime)
+                    .await?;
+            }
+            Step::PowerCycle => {
+                let (d, t) = self.oob(node, Operation::SetPower)?;
+                d.set_power(&t, PowerAction::Cycle).await?;
+            }
+            Step::IdentifyNode => return Ok(Some(self.node_driver()?.identify_node(job).await?)),
+            Step::WaitIdentified => {
+                // Bounded by the step's timeout, which abandons this loop.
+                loop {
+                    if let Identification::Known { .. } =
+                        self.node_driver()?.identify_node(job).await?
+                    {
+                        return Ok(None);
+                    }
+                    tokio::time::sleep(self.orch.inner.config.poll_interval).await;
+                }
+            }
+            Step::ConfigureHardware => self.node_driver()?.configure_hardware(job).await?,
+            Step::InterrogateNode => {
+                for data in self.node_driver()?.interrogate_node(job).await? {
+                    self.put_build_data(node, data).await?;
+                }
+            }
+            Step::ApplyNetworking => self.node_driver()?.apply_networking(job).await?,
+            Step::ApplyStorage => self.node_driver()?.apply_storage(job).await?,
+            Step::ApplyPlatform => self.node_driver()?.apply_platform(job).await?,
+            Step::Deploy => self.node_driver()?.deploy(job).await?,
+            Step::Destroy => self.node_driver()?.destroy(job).await?,
+            _ => {
+                let msg = format!("{step:?} is not a per-node step");
+                return Err(DriverError::new(
+                    DriverErrorKind::Unsupported,
+                    "orchestrator",
+                    operation(step),
+                    msg,
+                ));
+            }
+        }
+        Ok(None)
+    }
+
+    async fn put_build_data(
+        &self,
+        node: &CompiledNode,
+        data: crate::driver::BuildData,
+    ) -> std::result::Result<(), DriverError> {
+        let record = BuildDataRecord {
+            node: node.name.clone(),
+            task: self.id,
+            collected: Utc::now(),
+            data,
+        };
+        self.orch
+            .inner
+            .store
+            .put_build_data(&record)
+            .await
+            .map_err(|e| {
+                DriverError::new(
+                    DriverErrorKind::Transient,
+                    "orchestrator",
+                    Operation::InterrogateNode,
+                    "cannot store build data",
+                )
+                .for_node(&node.name)
+                .with_source(e)
+            })
+    }
+}
