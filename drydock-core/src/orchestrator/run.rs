@@ -197,7 +197,11 @@ async fn run_task(
         skipped: AtomicUsize::new(0),
     };
     let cancelled = runner.execute().await?;
-    let task = runner.task.into_inner();
+    let mut task = runner.task.into_inner();
+    // Report nodes in design order, whatever order they finished in.
+    let order = |name: &String| runner.design.nodes.get_index_of(name).unwrap_or(usize::MAX);
+    task.result.successes.sort_by_key(order);
+    task.result.failures.sort_by_key(order);
     let (executed, skipped) = (runner.executed.into_inner(), runner.skipped.into_inner());
     finish(orch, task, cancelled, executed, skipped).await
 }

@@ -1,0 +1,364 @@
+//! Deploys a site with the simulated drivers: the README's main job.
+//!
+//! ```text
+//! cargo run --release --example deploy_site -- [--site PATH] [--store DIR]
+//!     [--action prepare_nodes|deploy_nodes|full] [--latency-ms N] [--fail-rate F]
+//!     [--concurrency N] [--json]
+//! ```
+//!
+//! Defaults: the bundled `examples/sites/demo-site`, the store and the simulated world in
+//! `./drydock-state`, the full sequence (PrepareSite, PrepareNodes, DeployNodes). Run it again on
+//! the same directory after killing it: it resumes the unfinished task, skipping the steps the
+//! journal says are done, and says how many it skipped.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use drydock::core::design::{Source, ingest_paths};
+use drydock::core::driver::Operation;
+use drydock::core::orchestrator::{
+    Event, Orchestrator, OrchestratorConfig, RetryPolicy, RunSummary,
+};
+use drydock::core::sim::{SimConfig, SimWorld};
+use drydock::core::store::{DesignId, MemoryStore, StepOutcome, Store, TaskQuery};
+use drydock::core::task::{Action, ResultStatus, Task, TaskStatus};
+use futures::StreamExt;
+use indicatif::{ProgressBar, ProgressStyle};
+
+struct Args {
+    site: PathBuf,
+    store: PathBuf,
+    actions: Vec<Action>,
+    latency: Duration,
+    fail_rate: f64,
+    concurrency: usize,
+    json: bool,
+}
+
+fn usage(msg: &str) -> ExitCode {
+    eprintln!(
+        "{msg}\nusage: deploy_site [--site PATH] [--store DIR] [--action prepare_nodes|deploy_nodes|full] [--latency-ms N] [--fail-rate F] [--concurrency N] [--json]"
+    );
+    ExitCode::from(2)
+}
+
+fn parse() -> Result<Args, String> {
+    let mut a = Args {
+        site: PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/examples/sites/demo-site"
+        )),
+        store: PathBuf::from("drydock-state"),
+        actions: vec![
+            Action::PrepareSite,
+            Action::PrepareNodes,
+            Action::DeployNodes,
+        ],
+        latency: Duration::from_millis(10),
+        fail_rate: 0.0,
+        concurrency: 64,
+        json: false,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        let mut value = || it.next().ok_or_else(|| format!("{arg} needs a value"));
+        match arg.as_str() {
+            "--site" => a.site = PathBuf::from(value()?),
+            "--store" => a.store = PathBuf::from(value()?),
+            "--action" => {
+                a.actions = match value()?.as_str() {
+                    "prepare_nodes" => vec![Action::PrepareNodes],
+                    "deploy_nodes" => vec![Action::DeployNodes],
+                    "full" => vec![
+                        Action::PrepareSite,
+                        Action::PrepareNodes,
+                        Action::DeployNodes,
+                    ],
+                    other => return Err(format!("unknown action '{other}'")),
+                }
+            }
+            "--latency-ms" => {
+                a.latency = Duration::from_millis(
+                    value()?.parse().map_err(|e| format!("--latency-ms: {e}"))?,
+                )
+            }
+            "--fail-rate" => {
+                a.fail_rate = value()?.parse().map_err(|e| format!("--fail-rate: {e}"))?;
+                if !(0.0..1.0).contains(&a.fail_rate) {
+                    return Err("--fail-rate must be in [0, 1)".into());
+                }
+            }
+            "--concurrency" => {
+                a.concurrency = value()?
+                    .parse()
+                    .map_err(|e| format!("--concurrency: {e}"))?
+            }
+            "--json" => a.json = true,
+            "-h" | "--help" => return Err(String::new()),
+            other => return Err(format!("unknown argument '{other}'")),
+        }
+    }
+    Ok(a)
+}
+
+/// Runs (or resumes) the task for `action` on `design`, unless one already completed.
+async fn run_action(
+    orch: &Orchestrator,
+    design: &DesignId,
+    action: Action,
+    args: &Args,
+) -> Result<RunSummary, String> {
+    let tasks = orch
+        .store()
+        .list_tasks(&TaskQuery {
+            top_level_only: true,
+            ..TaskQuery::default()
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+    let mine: Vec<&Task> = tasks
+        .iter()
+        .filter(|t| t.action == action && t.design_id == design.0)
+        .collect();
+    let task =
+        match mine.iter().rev().find(|t| !t.status.is_final()) {
+            Some(unfinished) => {
+                if !args.json {
+                    println!(
+                        "resuming {action} task {} ({:?})",
+                        unfinished.id, unfinished.status
+                    );
+                }
+                (*unfinished).clone()
+            }
+            None => match mine.iter().rev().find(|t| {
+                t.status == TaskStatus::Complete && t.result.status == ResultStatus::Success
+            }) {
+                Some(done) if !args.json => {
+                    println!("{action}: already done by task {}", done.id);
+                    return Ok(RunSummary {
+                        task: (*done).clone(),
+                        steps_executed: 0,
+                        steps_skipped: 0,
+                    });
+                }
+                Some(done) => {
+                    return Ok(RunSummary {
+                        task: (*done).clone(),
+                        steps_executed: 0,
+                        steps_skipped: 0,
+                    });
+                }
+                None => orch
+                    .create_task(action, design, None, "deploy_site")
+                    .await
+                    .map_err(|e| e.to_string())?,
+            },
+        };
+    let progress = (!args.json).then(|| progress_for(action));
+    let mut events = orch.subscribe(task.id);
+    let run = orch.spawn(task.id);
+    while let Some(event) = events.next().await {
+        let Some(p) = &progress else { continue };
+        match event {
+            Event::Planned { nodes, steps, .. } => {
+                p.set_length(steps as u64);
+                p.println(format!("{action}: {nodes} nodes, {steps} steps to do"));
+            }
+            Event::StepFinished {
+                node,
+                step,
+                outcome,
+                ..
+            } => {
+                p.inc(1);
+                if let StepOutcome::Failed { message, .. } = outcome {
+                    p.println(format!(
+                        "  {} {step:?} failed: {message}",
+                        node.unwrap_or_default()
+                    ));
+                }
+            }
+            Event::StepSkipped { .. } => p.inc(1),
+            Event::Finished { .. } => break,
+            _ => {}
+        }
+    }
+    let summary = run
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+    if let Some(p) = progress {
+        p.finish_and_clear();
+        let t = &summary.task;
+        println!(
+            "{action}: {:?} / {:?}: {} succeeded, {} failed; {} steps executed, {} skipped (journaled)",
+            t.status,
+            t.result.status,
+            t.result.successes.len(),
+            t.result.failures.len(),
+            summary.steps_executed,
+            summary.steps_skipped
+        );
+    }
+    Ok(summary)
+}
+
+fn progress_for(action: Action) -> ProgressBar {
+    if std::io::stderr().is_terminal() {
+        let p = ProgressBar::new(0);
+        p.set_style(
+            ProgressStyle::with_template("{prefix} [{bar:40}] {pos}/{len} steps ({elapsed})")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        p.set_prefix(action.to_string());
+        p
+    } else {
+        ProgressBar::hidden()
+    }
+}
+
+/// Successful mutating driver calls beyond the first, per node and operation.
+fn repeated_calls(world: &SimWorld) -> usize {
+    [
+        Operation::ConfigureHardware,
+        Operation::ApplyNetworking,
+        Operation::ApplyStorage,
+        Operation::ApplyPlatform,
+        Operation::Deploy,
+    ]
+    .into_iter()
+    .map(|op| {
+        world
+            .successful_calls(op)
+            .values()
+            .map(|n| n.saturating_sub(1))
+            .sum::<usize>()
+    })
+    .sum()
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = match parse() {
+        Ok(a) => a,
+        Err(msg) => return usage(&msg),
+    };
+    match run(&args).await {
+        Ok(ok) => {
+            if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
+        Err(e) => {
+            eprintln!("deploy_site: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn run(args: &Args) -> Result<bool, String> {
+    // The design: every YAML file of the site, stored as a snapshot.
+    let site = ingest_paths(&[&args.site]).map_err(|d| format!("the site does not read:\n{d}"))?;
+    let sources = read_sources(&args.site)?;
+    std::fs::create_dir_all(&args.store).map_err(|e| format!("{}: {e}", args.store.display()))?;
+    let sim = SimConfig {
+        latency: args.latency,
+        transient_rate: args.fail_rate,
+        seed: 42,
+        preenlisted: false,
+    };
+    let world = SimWorld::persistent(sim, args.store.join("sim"))
+        .map_err(|e| format!("simulated world: {e}"))?;
+    let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+    let mut config = OrchestratorConfig::default();
+    config.concurrency = args.concurrency;
+    config.poll_interval = Duration::from_millis(50);
+    config.retry = RetryPolicy {
+        max_attempts: 10,
+        initial_backoff: Duration::from_millis(50),
+        max_backoff: Duration::from_secs(2),
+        jitter: true,
+    };
+    let orch = Orchestrator::builder()
+        .store(store)
+        .oob_driver(Arc::new(world.oob_driver()))
+        .node_driver(Arc::new(world.node_driver()))
+        .config(config)
+        .build()
+        .map_err(|e| e.to_string())?;
+    let design = orch.put_design(&sources).await.map_err(|e| e.to_string())?;
+    if !args.json {
+        println!(
+            "site {}: {} nodes; state in {}",
+            args.site.display(),
+            site.baremetal_nodes.len(),
+            args.store.display()
+        );
+    }
+    let mut last = None;
+    let (mut executed, mut skipped) = (0, 0);
+    for &action in &args.actions {
+        let summary = run_action(&orch, &design, action, args).await?;
+        executed += summary.steps_executed;
+        skipped += summary.steps_skipped;
+        let ok = summary.task.result.status == ResultStatus::Success;
+        last = Some(summary);
+        if !ok {
+            break;
+        }
+    }
+    let Some(last) = last else { return Ok(true) };
+    let t = &last.task;
+    let ok = t.result.status == ResultStatus::Success;
+    if args.json {
+        let out = serde_json::json!({
+            "task_id": t.id,
+            "status": t.status,
+            "result": t.result.status,
+            "nodes": site.baremetal_nodes.len(),
+            "successes": t.result.successes,
+            "failures": t.result.failures,
+            "steps_executed": executed,
+            "steps_skipped": skipped,
+            "driver_calls_repeated": repeated_calls(&world),
+        });
+        println!("{out}");
+    } else {
+        println!(
+            "{}: {} of {} nodes deployed; repeated driver calls: {}",
+            if ok { "done" } else { "FAILED" },
+            t.result.successes.len(),
+            site.baremetal_nodes.len(),
+            repeated_calls(&world)
+        );
+    }
+    Ok(ok)
+}
+
+fn read_sources(path: &std::path::Path) -> Result<Vec<Source>, String> {
+    let mut files = Vec::new();
+    let mut stack = vec![path.to_path_buf()];
+    while let Some(p) = stack.pop() {
+        if p.is_dir() {
+            let entries = std::fs::read_dir(&p).map_err(|e| format!("{}: {e}", p.display()))?;
+            stack.extend(entries.filter_map(|e| e.ok().map(|e| e.path())));
+        } else if p.extension().is_some_and(|x| x == "yaml" || x == "yml") || p == path {
+            files.push(p);
+        }
+    }
+    files.sort();
+    files
+        .into_iter()
+        .map(|f| {
+            std::fs::read_to_string(&f)
+                .map(|t| Source::new(f.display().to_string(), t))
+                .map_err(|e| format!("{}: {e}", f.display()))
+        })
+        .collect()
+}
