@@ -245,6 +245,7 @@ pub(crate) fn deploy(w: &mut World, sid: &str, f: &Form) -> R {
         .unwrap_or("jammy")
         .trim_start_matches("ubuntu/")
         .to_owned();
+    m.hwe_kernel = f.get("hwe_kernel").map(str::to_owned);
     m.power_state = PowerState::On;
     m.status_message = "Deploying".into();
     m.pending = Some(Pending {
@@ -272,6 +273,7 @@ pub(crate) fn release(w: &mut World, sid: &str, f: &Form) -> R {
     m.owner = None;
     m.annotations.clear();
     m.distro_series.clear();
+    m.hwe_kernel = None;
     if f.bool("erase") == Some(true) {
         transition(m, S::DiskErasing)?;
         m.power_state = PowerState::On;

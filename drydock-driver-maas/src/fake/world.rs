@@ -90,6 +90,7 @@ pub(crate) struct MachineRec {
     pub owner: Option<String>,
     pub annotations: BTreeMap<String, String>,
     pub distro_series: String,
+    pub hwe_kernel: Option<String>,
     pub commissioned: bool,
     pub pending: Option<Pending>,
     pub script: Script,
@@ -151,6 +152,7 @@ pub(crate) struct World {
     pub racks: Vec<Value>,
     pub ticks: u64,
     pub requests: u64,
+    pub writes: u64,
 }
 
 /// MAAS' system-id alphabet (base-24 "znums").
@@ -192,6 +194,7 @@ impl World {
             racks: Vec::new(),
             ticks: 0,
             requests: 0,
+            writes: 0,
         };
         let fabric = w.create_fabric("fabric-0", None);
         let vlan = w.untagged_vlan(fabric).unwrap_or_default();
@@ -330,6 +333,7 @@ impl World {
             owner: None,
             annotations: BTreeMap::new(),
             distro_series: String::new(),
+            hwe_kernel: None,
             commissioned: false,
             pending: None,
             script: Script::default(),
@@ -542,7 +546,7 @@ impl World {
             "error_description": "", "power_type": m.power_type, "power_state": String::from(m.power_state.clone()),
             "owner": m.owner, "architecture": "amd64/generic",
             "osystem": if m.distro_series.is_empty() { "" } else { "ubuntu" },
-            "distro_series": m.distro_series, "hwe_kernel": null, "memory": 16384,
+            "distro_series": m.distro_series, "hwe_kernel": m.hwe_kernel, "memory": 16384,
             "cpu_count": 4, "storage": storage as f64 / 1e6, "locked": false, "netboot": true,
             "tag_names": tag_names, "ip_addresses": [], "workload_annotations": m.annotations,
             "owner_data": m.annotations, "domain": self.render_domain(0),
@@ -597,11 +601,17 @@ fn finish(m: &mut MachineRec, outcome: Outcome, d: Durations) {
     use MachineStatus as S;
     let fail = outcome != Outcome::Succeed;
     let exit = i64::from(fail);
-    match m.status {
-        S::Commissioning => m.results.push(("00-maas-01-cpuinfo".into(), 0, exit)),
-        S::Testing => m.results.push(("smartctl-validate".into(), 2, exit)),
-        S::Deploying => m.results.push(("curtin".into(), 1, exit)),
-        _ => {}
+    let script = match m.status {
+        S::Commissioning => Some(("00-maas-01-cpuinfo", 0)),
+        S::Testing => Some(("smartctl-validate", 2)),
+        S::Deploying => Some(("curtin", 1)),
+        _ => None,
+    };
+    if let Some((name, kind)) = script {
+        m.results.push((name.into(), kind, exit));
+        if fail && !m.status_message.contains("timed out") {
+            m.status_message = format!("{} failed: script {name} exited 1", m.status.label());
+        }
     }
     let (next, pending) = match m.status {
         S::Commissioning if fail => (S::FailedCommissioning, None),
