@@ -9,8 +9,8 @@
 //!   like the slaves; hardware-profile bus-address aliases cannot be matched through the MAAS API
 //!   and are refused), with the link's mode, `miimon`, up/down delays and, for 802.3ad, LACP rate
 //!   and transmit hash policy. An unbonded link uses its single slave.
-//! * The bond or NIC sits on the untagged VLAN of the link's fabric (made by
-//!   `create_network_template`) with the link's MTU.
+//! * The bond or NIC sits on the VLAN of its native network's subnet (the untagged VLAN of the
+//!   link's fabric when it has none), made by `create_network_template`, with the link's MTU.
 //! * The link's native network (trunking disabled, the trunk's `default_network`, or a network
 //!   without a VLAN tag) is linked on the bond/NIC itself; other networks on a VLAN interface
 //!   (created when missing) for the network's tag.
@@ -35,7 +35,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use drydock_core::design::{
-    Address, BondingMode, CompiledNode, DeviceSelector, Interface as DesignIface, TrunkingMode,
+    Address, BondingMode, CompiledNode, DeviceSelector, Interface as DesignIface, Network,
+    NetworkLink, TrunkingMode,
 };
 use drydock_core::driver::{DriverError, NodeJob, Operation};
 
@@ -93,6 +94,14 @@ fn wanted_link(node: &CompiledNode, network: &str) -> (LinkMode, Option<String>)
         },
         None => (LinkMode::LinkUp, None),
     }
+}
+
+/// Whether `net` is carried untagged on `link`: trunking disabled, the trunk's default network,
+/// or a network without a VLAN tag.
+fn is_native(link: &NetworkLink, net: &Network) -> bool {
+    link.trunking.mode == TrunkingMode::Disabled
+        || link.trunking.default_network.as_deref() == Some(net.name.as_str())
+        || net.vlan.is_none()
 }
 
 fn param_str(i: &Interface, key: &str) -> Option<String> {
@@ -195,6 +204,15 @@ impl MaasDriver {
                     cx.permanent(format!("fabric {} has no untagged VLAN", fabric.name))
                 })?
                 .id;
+            // The native network (untagged on the link) decides the VLAN of the bond/NIC.
+            let native = iface
+                .networks
+                .iter()
+                .filter_map(|n| design.site.networks.get(n))
+                .filter(|n| !noconfig(&n.labels) && is_native(link, n))
+                .find_map(|n| subnet_by_cidr(&subnets, &cidr_of(n)))
+                .and_then(|s| s.vlan.as_ref().map(|v| v.id))
+                .unwrap_or(native);
             let slaves = slave_names(cx, iface)?;
             let base = match self
                 .ensure_base(cx, sid, iface, link, &slaves, native)
@@ -232,10 +250,7 @@ impl MaasDriver {
                         "network {net_name} not in MAAS (run create_network_template first)"
                     ))
                 })?;
-                let is_native = link.trunking.mode == TrunkingMode::Disabled
-                    || link.trunking.default_network.as_deref() == Some(net_name.as_str())
-                    || net.vlan.is_none();
-                let target = if is_native {
+                let target = if is_native(link, net) {
                     base.clone()
                 } else {
                     self.ensure_vlan_iface(cx, sid, &base, fabric, net.vlan.unwrap_or(0), net.mtu)
@@ -277,7 +292,7 @@ impl MaasDriver {
         cx: &Cx,
         sid: &str,
         iface: &DesignIface,
-        link: &drydock_core::design::NetworkLink,
+        link: &NetworkLink,
         slaves: &[String],
         native: i64,
     ) -> Step<Interface> {

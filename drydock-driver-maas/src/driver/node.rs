@@ -164,6 +164,19 @@ impl MaasDriver {
             update.hostname = Some(node.name.clone());
         }
         if m.domain.as_ref().is_some_and(|d| d.name != node.domain) {
+            let domains = self
+                .client
+                .domains()
+                .list()
+                .await
+                .cx(&cx, "listing domains")?;
+            if !domains.iter().any(|d| d.name == node.domain) {
+                self.client
+                    .domains()
+                    .create(&node.domain, false)
+                    .await
+                    .cx(&cx, &format!("creating domain {}", node.domain))?;
+            }
             update.domain = Some(node.domain.clone());
         }
         let wanted_power = self.wanted_power(&cx, job)?;

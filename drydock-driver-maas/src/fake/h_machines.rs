@@ -104,7 +104,25 @@ pub(crate) fn read(w: &World, sid: &str) -> R {
 }
 
 pub(crate) fn update(w: &mut World, sid: &str, f: &Form) -> R {
+    let domain = match f.get("domain") {
+        None => None,
+        Some(name) => Some(
+            w.domains
+                .iter()
+                .find(|(_, (n, _))| n == name)
+                .map(|(id, _)| *id)
+                .ok_or_else(|| {
+                    Reply::Json(
+                        400,
+                        json!({"domain": [format!("Select a valid choice. {name} is not one of the available choices.")]}),
+                    )
+                })?,
+        ),
+    };
     let m = machine_mut(w, sid)?;
+    if let Some(d) = domain {
+        m.domain = d;
+    }
     if let Some(h) = f.get("hostname") {
         m.hostname = h.to_owned();
     }

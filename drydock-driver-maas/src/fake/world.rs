@@ -91,6 +91,7 @@ pub(crate) struct MachineRec {
     pub annotations: BTreeMap<String, String>,
     pub distro_series: String,
     pub hwe_kernel: Option<String>,
+    pub domain: i64,
     pub commissioned: bool,
     pub pending: Option<Pending>,
     pub script: Script,
@@ -334,6 +335,7 @@ impl World {
             annotations: BTreeMap::new(),
             distro_series: String::new(),
             hwe_kernel: None,
+            domain: 0,
             commissioned: false,
             pending: None,
             script: Script::default(),
@@ -541,7 +543,7 @@ impl World {
             .map(|b| b.size)
             .sum();
         json!({"system_id": m.system_id, "hostname": m.hostname,
-            "fqdn": format!("{}.maas", m.hostname), "status": m.status.code(),
+            "fqdn": format!("{}.{}", m.hostname, self.domains.get(&m.domain).map_or("maas", |d| d.0.as_str())), "status": m.status.code(),
             "status_name": m.status.label(), "status_message": m.status_message,
             "error_description": "", "power_type": m.power_type, "power_state": String::from(m.power_state.clone()),
             "owner": m.owner, "architecture": "amd64/generic",
@@ -549,7 +551,7 @@ impl World {
             "distro_series": m.distro_series, "hwe_kernel": m.hwe_kernel, "memory": 16384,
             "cpu_count": 4, "storage": storage as f64 / 1e6, "locked": false, "netboot": true,
             "tag_names": tag_names, "ip_addresses": [], "workload_annotations": m.annotations,
-            "owner_data": m.annotations, "domain": self.render_domain(0),
+            "owner_data": m.annotations, "domain": self.render_domain(m.domain),
             "zone": {"id": 1, "name": "default", "description": "", "resource_uri": format!("{API}zones/default/")},
             "pool": {"id": 0, "name": "default", "description": "", "resource_uri": format!("{API}resourcepool/0/")},
             "interface_set": ifaces.clone(), "boot_interface": ifaces.first().cloned(),
