@@ -8,10 +8,11 @@
 //! * `fake` (feature `fake`): an axum server that behaves like MAAS (OAuth checks, op dispatch,
 //!   transition table, a clock tests control, fault injection).
 //!
-//! The `MaasDriver` implementing the core's `NodeDriver` trait comes once the trait exists.
+//! * [`MaasDriver`]: the core's `NodeDriver` on top of the client (see [`driver`]).
 
 mod api;
 mod client;
+pub mod driver;
 mod error;
 mod key;
 pub mod models;
@@ -26,6 +27,7 @@ pub use client::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_WAIT, DEFAULT_READ_TIMEOUT,
     MaasClient, MaasClientBuilder, RawResponse,
 };
+pub use driver::{MaasDriver, MaasDriverConfig};
 pub use error::{MaasError, Result};
 pub use key::{ApiKeyError, MaasApiKey};
 pub use models::{Machine, MachineStatus, PowerState};

@@ -104,7 +104,25 @@ pub(crate) fn read(w: &World, sid: &str) -> R {
 }
 
 pub(crate) fn update(w: &mut World, sid: &str, f: &Form) -> R {
+    let domain = match f.get("domain") {
+        None => None,
+        Some(name) => Some(
+            w.domains
+                .iter()
+                .find(|(_, (n, _))| n == name)
+                .map(|(id, _)| *id)
+                .ok_or_else(|| {
+                    Reply::Json(
+                        400,
+                        json!({"domain": [format!("Select a valid choice. {name} is not one of the available choices.")]}),
+                    )
+                })?,
+        ),
+    };
     let m = machine_mut(w, sid)?;
+    if let Some(d) = domain {
+        m.domain = d;
+    }
     if let Some(h) = f.get("hostname") {
         m.hostname = h.to_owned();
     }
@@ -245,6 +263,7 @@ pub(crate) fn deploy(w: &mut World, sid: &str, f: &Form) -> R {
         .unwrap_or("jammy")
         .trim_start_matches("ubuntu/")
         .to_owned();
+    m.hwe_kernel = f.get("hwe_kernel").map(str::to_owned);
     m.power_state = PowerState::On;
     m.status_message = "Deploying".into();
     m.pending = Some(Pending {
@@ -272,6 +291,7 @@ pub(crate) fn release(w: &mut World, sid: &str, f: &Form) -> R {
     m.owner = None;
     m.annotations.clear();
     m.distro_series.clear();
+    m.hwe_kernel = None;
     if f.bool("erase") == Some(true) {
         transition(m, S::DiskErasing)?;
         m.power_state = PowerState::On;

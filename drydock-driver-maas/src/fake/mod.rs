@@ -62,6 +62,7 @@ pub struct FakeMaasBuilder {
     machines: usize,
     key: Option<MaasApiKey>,
     durations: Durations,
+    auto_tick: Option<Duration>,
 }
 
 impl FakeMaasBuilder {
@@ -89,6 +90,13 @@ impl FakeMaasBuilder {
         self
     }
 
+    /// Advances the simulated clock by one tick every `period` of real time (tokio time), so
+    /// that code polling the fake sees phases finish without the test driving [`FakeMaas::tick`].
+    pub fn auto_tick(mut self, period: Duration) -> Self {
+        self.auto_tick = Some(period);
+        self
+    }
+
     /// Binds and starts serving.
     pub async fn start(self) -> std::io::Result<FakeMaas> {
         let key = self.key.unwrap_or_else(random_key);
@@ -101,12 +109,35 @@ impl FakeMaasBuilder {
         let addr = listener.local_addr()?;
         let app = Router::new().fallback(handle).with_state(state.clone());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let ticker_state = state.clone();
+        let auto_tick = self.auto_tick;
         let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = rx.await;
-                })
-                .await;
+            let serve = axum::serve(listener, app).with_graceful_shutdown(async {
+                let _ = rx.await;
+            });
+            match auto_tick {
+                None => {
+                    let _ = serve.await;
+                }
+                Some(period) => {
+                    let ticker = async move {
+                        let mut interval =
+                            tokio::time::interval(period.max(Duration::from_millis(1)));
+                        interval.tick().await;
+                        loop {
+                            interval.tick().await;
+                            ticker_state
+                                .lock()
+                                .unwrap_or_else(|p| p.into_inner())
+                                .tick();
+                        }
+                    };
+                    tokio::select! {
+                        _ = serve => {}
+                        () = ticker => {}
+                    }
+                }
+            }
         });
         Ok(FakeMaas {
             addr,
@@ -168,6 +199,7 @@ impl FakeMaas {
             machines: 0,
             key: None,
             durations: Durations::default(),
+            auto_tick: None,
         }
     }
 
@@ -272,6 +304,38 @@ impl FakeMaas {
         self.world().requests
     }
 
+    /// How many writes (POST, PUT, DELETE) the fake has received, whatever their outcome.
+    pub fn write_count(&self) -> u64 {
+        self.world().writes
+    }
+
+    /// Sets the status (`running`, `off`, `dead`, `degraded`, `unknown`) of service `service` on
+    /// every rack controller.
+    pub fn set_rack_service(&self, service: &str, status: &str) {
+        for rack in &mut self.world().racks {
+            if let Some(services) = rack["service_set"].as_array_mut() {
+                for s in services.iter_mut().filter(|s| s["name"] == service) {
+                    s["status"] = serde_json::json!(status);
+                }
+            }
+        }
+    }
+
+    /// Adds a synced boot resource (`ubuntu/focal`, `amd64/ga-20.04`, `generic,ga-20.04,hwe-20.04`).
+    pub fn add_boot_resource(&self, name: &str, architecture: &str, subarches: &str) {
+        let mut w = self.world();
+        let id = w.id();
+        w.boot_resources
+            .push(serde_json::json!({"id": id, "type": "Synced", "name": name,
+            "architecture": architecture, "subarches": subarches, "last_deployed": null,
+            "resource_uri": format!("{API}boot-resources/{id}/")}));
+    }
+
+    /// Removes every boot resource.
+    pub fn clear_boot_resources(&self) {
+        self.world().boot_resources.clear();
+    }
+
     /// Sets what `boot-resources/?op=is_importing` answers.
     pub fn set_importing(&self, importing: bool) {
         self.world().importing = importing;
@@ -336,8 +400,14 @@ fn with_retry_after(reply: Reply, seconds: Option<u64>) -> Response {
 }
 
 async fn handle(State(state): State<Shared>, req: Request) -> Response {
-    state.lock().unwrap_or_else(|p| p.into_inner()).requests += 1;
     let method = req.method().as_str().to_owned();
+    {
+        let mut w = state.lock().unwrap_or_else(|p| p.into_inner());
+        w.requests += 1;
+        if matches!(method.as_str(), "POST" | "PUT" | "DELETE") {
+            w.writes += 1;
+        }
+    }
     let full_path = req.uri().path().to_owned();
     let Some(path) = full_path.strip_prefix(API).map(str::to_owned) else {
         return text(404, format!("Unknown API endpoint: {full_path}.")).into_response();

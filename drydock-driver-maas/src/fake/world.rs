@@ -90,6 +90,8 @@ pub(crate) struct MachineRec {
     pub owner: Option<String>,
     pub annotations: BTreeMap<String, String>,
     pub distro_series: String,
+    pub hwe_kernel: Option<String>,
+    pub domain: i64,
     pub commissioned: bool,
     pub pending: Option<Pending>,
     pub script: Script,
@@ -151,6 +153,7 @@ pub(crate) struct World {
     pub racks: Vec<Value>,
     pub ticks: u64,
     pub requests: u64,
+    pub writes: u64,
 }
 
 /// MAAS' system-id alphabet (base-24 "znums").
@@ -192,6 +195,7 @@ impl World {
             racks: Vec::new(),
             ticks: 0,
             requests: 0,
+            writes: 0,
         };
         let fabric = w.create_fabric("fabric-0", None);
         let vlan = w.untagged_vlan(fabric).unwrap_or_default();
@@ -330,6 +334,8 @@ impl World {
             owner: None,
             annotations: BTreeMap::new(),
             distro_series: String::new(),
+            hwe_kernel: None,
+            domain: 0,
             commissioned: false,
             pending: None,
             script: Script::default(),
@@ -537,15 +543,15 @@ impl World {
             .map(|b| b.size)
             .sum();
         json!({"system_id": m.system_id, "hostname": m.hostname,
-            "fqdn": format!("{}.maas", m.hostname), "status": m.status.code(),
+            "fqdn": format!("{}.{}", m.hostname, self.domains.get(&m.domain).map_or("maas", |d| d.0.as_str())), "status": m.status.code(),
             "status_name": m.status.label(), "status_message": m.status_message,
             "error_description": "", "power_type": m.power_type, "power_state": String::from(m.power_state.clone()),
             "owner": m.owner, "architecture": "amd64/generic",
             "osystem": if m.distro_series.is_empty() { "" } else { "ubuntu" },
-            "distro_series": m.distro_series, "hwe_kernel": null, "memory": 16384,
+            "distro_series": m.distro_series, "hwe_kernel": m.hwe_kernel, "memory": 16384,
             "cpu_count": 4, "storage": storage as f64 / 1e6, "locked": false, "netboot": true,
             "tag_names": tag_names, "ip_addresses": [], "workload_annotations": m.annotations,
-            "owner_data": m.annotations, "domain": self.render_domain(0),
+            "owner_data": m.annotations, "domain": self.render_domain(m.domain),
             "zone": {"id": 1, "name": "default", "description": "", "resource_uri": format!("{API}zones/default/")},
             "pool": {"id": 0, "name": "default", "description": "", "resource_uri": format!("{API}resourcepool/0/")},
             "interface_set": ifaces.clone(), "boot_interface": ifaces.first().cloned(),
@@ -597,11 +603,17 @@ fn finish(m: &mut MachineRec, outcome: Outcome, d: Durations) {
     use MachineStatus as S;
     let fail = outcome != Outcome::Succeed;
     let exit = i64::from(fail);
-    match m.status {
-        S::Commissioning => m.results.push(("00-maas-01-cpuinfo".into(), 0, exit)),
-        S::Testing => m.results.push(("smartctl-validate".into(), 2, exit)),
-        S::Deploying => m.results.push(("curtin".into(), 1, exit)),
-        _ => {}
+    let script = match m.status {
+        S::Commissioning => Some(("00-maas-01-cpuinfo", 0)),
+        S::Testing => Some(("smartctl-validate", 2)),
+        S::Deploying => Some(("curtin", 1)),
+        _ => None,
+    };
+    if let Some((name, kind)) = script {
+        m.results.push((name.into(), kind, exit));
+        if fail && !m.status_message.contains("timed out") {
+            m.status_message = format!("{} failed: script {name} exited 1", m.status.label());
+        }
     }
     let (next, pending) = match m.status {
         S::Commissioning if fail => (S::FailedCommissioning, None),
