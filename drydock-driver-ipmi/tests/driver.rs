@@ -314,3 +314,17 @@ data:
     assert_eq!(sim.state("power").as_deref(), Some("1"));
     assert!(!format!("{d:?} {t:?}").contains(PASSWORD));
 }
+
+#[tokio::test]
+async fn the_oob_conformance_suite_passes_against_ipmi_sim() {
+    let Some(sim) = Sim::start("the_oob_conformance_suite_passes_against_ipmi_sim") else {
+        return;
+    };
+    let d = driver(20_000);
+    drydock_core::testing::drivers::oob_conformance(&d, &target(sim.port, PASSWORD)).await;
+    assert_eq!(
+        sim.state("power").as_deref().map(str::trim),
+        Some("1"),
+        "the suite leaves the node on"
+    );
+}

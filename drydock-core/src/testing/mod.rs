@@ -5,6 +5,7 @@
 //! a missing tool fails the test with the command that installs it; elsewhere the test is skipped
 //! with a line on the real standard error, which the test harness does not capture.
 
+pub mod drivers;
 pub mod store;
 
 use std::io::Write;
