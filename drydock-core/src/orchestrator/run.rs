@@ -113,6 +113,7 @@ struct Runner {
     task: tokio::sync::Mutex<Task>,
     done: HashSet<(Option<String>, Step)>,
     cancel: watch::Receiver<bool>,
+    last_persist: std::sync::Mutex<std::time::Instant>,
     executed: AtomicUsize,
     skipped: AtomicUsize,
 }
@@ -169,9 +170,9 @@ async fn run_task(
         }
         Err(e) => return Err(e),
     };
-    let done = store
-        .journal(id)
-        .await?
+    let journal = store.journal(id).await?;
+    rebuild_node_results(&mut task, &journal);
+    let done = journal
         .into_iter()
         .filter(|e| e.outcome == StepOutcome::Succeeded)
         .map(|e| (e.node, e.step))
@@ -193,17 +194,47 @@ async fn run_task(
         task: tokio::sync::Mutex::new(task),
         done,
         cancel,
+        last_persist: std::sync::Mutex::new(std::time::Instant::now()),
         executed: AtomicUsize::new(0),
         skipped: AtomicUsize::new(0),
     };
     let cancelled = runner.execute().await?;
     let mut task = runner.task.into_inner();
+    task.result.dedup();
     // Report nodes in design order, whatever order they finished in.
     let order = |name: &String| runner.design.nodes.get_index_of(name).unwrap_or(usize::MAX);
     task.result.successes.sort_by_key(order);
     task.result.failures.sort_by_key(order);
     let (executed, skipped) = (runner.executed.into_inner(), runner.skipped.into_inner());
     finish(orch, task, cancelled, executed, skipped).await
+}
+
+/// Recomputes a task's per-node results from its journal (the source of truth): nodes whose
+/// last pipeline step succeeded (in any retry), and nodes that failed a step in the current retry.
+fn rebuild_node_results(task: &mut Task, journal: &[JournalEntry]) {
+    let Some(&last) = node_pipeline(task.action).last() else {
+        return;
+    };
+    for e in journal {
+        let Some(node) = &e.node else { continue };
+        match &e.outcome {
+            StepOutcome::Succeeded if e.step == last => task.result.note_success(node.clone()),
+            StepOutcome::Failed { .. } if e.retry == task.retry => {
+                task.result.note_failure(node.clone())
+            }
+            _ => {}
+        }
+    }
+    task.result.dedup();
+    let succeeded: HashSet<&String> = task.result.successes.iter().collect();
+    let failures: Vec<String> = task
+        .result
+        .failures
+        .iter()
+        .filter(|f| !succeeded.contains(f))
+        .cloned()
+        .collect();
+    task.result.failures = failures;
 }
 
 async fn add_message(
@@ -497,7 +528,7 @@ impl Runner {
             for (i, &step) in steps.iter().enumerate() {
                 if self.cancelled() {
                     let mut t = self.task.lock().await;
-                    t.result.failure(Some(&node.name));
+                    t.result.note_failure(node.name.clone());
                     return Ok(NodeEnd::Cancelled);
                 }
                 let last = i + 1 == steps.len();
@@ -531,9 +562,11 @@ impl Runner {
                 if self.done.contains(&(Some(node.name.clone()), step)) {
                     self.skip(name, step);
                     if last {
-                        let mut t = self.task.lock().await;
-                        t.result.success(Some(&node.name));
-                        self.orch.inner.store.update_task(&t).await?;
+                        self.task
+                            .lock()
+                            .await
+                            .result
+                            .note_success(node.name.clone());
                     }
                     continue;
                 }
@@ -541,16 +574,20 @@ impl Runner {
                 if outcome.is_err() && self.cancelled() {
                     // Abandoned by cancellation (or failed while cancelling): not journaled, the
                     // task ends terminated.
-                    self.task.lock().await.result.failure(Some(&node.name));
+                    self.task
+                        .lock()
+                        .await
+                        .result
+                        .note_failure(node.name.clone());
                     return Ok(NodeEnd::Cancelled);
                 }
                 let ok = outcome.is_ok();
                 let node_name = node.name.clone();
                 self.journal(name, step, outcome, |t| {
                     if !ok {
-                        t.result.failure(Some(&node_name));
+                        t.result.note_failure(node_name);
                     } else if last {
-                        t.result.success(Some(&node_name));
+                        t.result.note_success(node_name);
                     }
                 })
                 .await?;
@@ -585,7 +622,7 @@ impl Runner {
             Err(e) => {
                 let n = node.name.clone();
                 self.journal(name, Step::IdentifyNode, Err(e), |t| {
-                    t.result.failure(Some(&n))
+                    t.result.note_failure(n)
                 })
                 .await?;
                 Ok(None)
@@ -611,15 +648,16 @@ impl Runner {
                 *attempts,
             ),
         };
+        let mut t = self.task.lock().await;
         let entry = JournalEntry {
             task: self.id,
             node: node.map(str::to_owned),
             step,
             outcome: outcome.clone(),
             attempts,
+            retry: t.retry,
             at: Utc::now(),
         };
-        let mut t = self.task.lock().await;
         if self.cancelled() {
             t.terminate = true; // never overwrite the flag `cancel` stored
         }
@@ -635,13 +673,23 @@ impl Runner {
                 t.result.successes.len(),
                 t.result.failures.len(),
             );
-        if changed {
+        // The journal is the source of truth for node outcomes; the task record follows it at
+        // most about once a second (and at the end), so that large tasks stay cheap to write.
+        let persist = changed && {
+            let mut last = lock(&self.last_persist);
+            let due = last.elapsed() >= Duration::from_secs(1);
+            if due {
+                *last = std::time::Instant::now();
+            }
+            due
+        };
+        if persist {
             t.updated = Some(Utc::now());
         }
         self.orch
             .inner
             .store
-            .record_step(&entry, changed.then_some(&*t))
+            .record_step(&entry, persist.then_some(&*t))
             .await
             .map_err(|e: StoreError| e.for_task(self.id))?;
         if let StepOutcome::Failed { message, .. } = &outcome {

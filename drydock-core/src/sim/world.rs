@@ -27,6 +27,8 @@ pub struct SimConfig {
     pub seed: u64,
     /// Whether machines are known to the provisioner from the start.
     pub preenlisted: bool,
+    /// Whether machines start commissioned (`Ready`; implies enlisted).
+    pub commissioned: bool,
 }
 
 impl Default for SimConfig {
@@ -36,6 +38,7 @@ impl Default for SimConfig {
             transient_rate: 0.0,
             seed: 1,
             preenlisted: false,
+            commissioned: false,
         }
     }
 }
@@ -224,7 +227,9 @@ impl SimWorld {
         MachineState {
             power: PowerState::Off,
             boot_device: BootDevice::Disk,
-            status: if self.inner.config.preenlisted {
+            status: if self.inner.config.commissioned {
+                MachineStatus::Ready
+            } else if self.inner.config.preenlisted {
                 MachineStatus::New
             } else {
                 MachineStatus::Unknown

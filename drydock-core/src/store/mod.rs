@@ -2,7 +2,11 @@
 //! snapshots, build data and node leases, and [`MemoryStore`], its in-memory implementation.
 //!
 //! The orchestrator journals every finished step before it starts the next, so that after a
-//! crash a task resumes with only the steps still needed. A store must make a journal entry and
+//! crash a task resumes with only the steps still needed. The journal is the source of truth for
+//! what happened to each node: a task's `successes` and `failures` are derived from it (and
+//! recomputed from it when a task resumes); the task record is written at status changes, at the
+//! end, and at most about once a second while the task runs, so that writing it stays cheap for
+//! tasks over thousands of nodes. A store must make a journal entry and
 //! the task update that goes with it durable together ([`Store::record_step`]), and must not
 //! report a write done before it is durable (for an in-memory store, before it is visible).
 

@@ -81,6 +81,9 @@ pub struct JournalEntry {
     pub outcome: StepOutcome,
     /// How many attempts it took.
     pub attempts: u32,
+    /// The task's retry number when the step ran ([`crate::task::Task::retry`]).
+    #[serde(default)]
+    pub retry: u32,
     /// When it ended.
     pub at: DateTime<Utc>,
 }

@@ -139,6 +139,27 @@ impl TaskResult {
         }
     }
 
+    /// Records a node's success without checking for a repeat (the orchestrator's hot path: each
+    /// node finishes once per run). Call [`TaskResult::dedup`] afterwards.
+    pub(crate) fn note_success(&mut self, node: String) {
+        self.success(None);
+        self.successes.push(node);
+    }
+
+    /// Records a node's failure without checking for a repeat; see [`TaskResult::note_success`].
+    pub(crate) fn note_failure(&mut self, node: String) {
+        self.failure(None);
+        self.failures.push(node);
+    }
+
+    /// Removes repeated names from `successes` and `failures`, keeping the first of each.
+    pub(crate) fn dedup(&mut self) {
+        for list in [&mut self.successes, &mut self.failures] {
+            let mut seen = std::collections::HashSet::with_capacity(list.len());
+            list.retain(|n| seen.insert(n.clone()));
+        }
+    }
+
     /// Adds a message.
     pub fn add_message(&mut self, message: TaskMessage) {
         self.messages.push(message);

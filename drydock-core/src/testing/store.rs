@@ -37,6 +37,7 @@ fn entry(task: TaskId, node: &str, step: Step, ok: bool) -> JournalEntry {
             }
         },
         attempts: 1,
+        retry: 0,
         at: Utc::now(),
     }
 }
