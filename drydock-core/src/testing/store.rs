@@ -436,7 +436,11 @@ pub async fn bootaction_records_are_created_once_per_task_and_node(store: &dyn S
     let kept = store.put_bootactions(&again).await.expect("put again");
     assert_eq!(kept, first, "a task's records for a node are created once");
     assert!(
-        store.get_bootaction(again[0].action_id).await.unwrap().is_none(),
+        store
+            .get_bootaction(again[0].action_id)
+            .await
+            .unwrap()
+            .is_none(),
         "the second batch is not stored"
     );
     let got = store
@@ -444,7 +448,10 @@ pub async fn bootaction_records_are_created_once_per_task_and_node(store: &dyn S
         .await
         .unwrap()
         .expect("by id");
-    assert!(got.identity_key.matches_hex(&first[0].identity_key.to_hex()));
+    assert!(
+        got.identity_key
+            .matches_hex(&first[0].identity_key.to_hex())
+    );
     let later = records(t2, "n1", &[("hello", true)]);
     store.put_bootactions(&later).await.unwrap();
     store
