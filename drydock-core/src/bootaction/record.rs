@@ -54,8 +54,16 @@ pub const IDENTITY_KEY_LEN: usize = 32;
 /// One key per node and deployment, shared by the node's boot actions as in the reference.
 /// It is never shown by `Debug` and has no `Display`: write it out on purpose with
 /// [`IdentityKey::to_hex`]. Compare with [`IdentityKey::matches_hex`] (constant time).
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct IdentityKey([u8; IDENTITY_KEY_LEN]);
+
+impl PartialEq for IdentityKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.ct_eq(&other.0).into()
+    }
+}
+
+impl Eq for IdentityKey {}
 
 impl IdentityKey {
     /// A new random key from the operating system's generator.
