@@ -271,7 +271,7 @@ async fn run(args: &Args) -> Result<bool, String> {
         latency: args.latency,
         transient_rate: args.fail_rate,
         seed: 42,
-        preenlisted: false,
+        ..SimConfig::default()
     };
     let world = SimWorld::persistent(sim, args.store.join("sim"))
         .map_err(|e| format!("simulated world: {e}"))?;
@@ -292,6 +292,8 @@ async fn run(args: &Args) -> Result<bool, String> {
         .config(config)
         .build()
         .map_err(|e| e.to_string())?;
+    // Simulated nodes report their boot actions once deployed, as real ones do to the API.
+    world.report_bootactions(orch.bootactions());
     let design = orch.put_design(&sources).await.map_err(|e| e.to_string())?;
     if !args.json {
         println!(

@@ -1,5 +1,6 @@
 //! Site design model, validation and orchestrator core of drydock.
 //!
+//! * [`bootaction`]: boot action records, asset rendering, tarballs and status reports.
 //! * [`design`]: the site design documents, their ingestion from YAML, host-profile
 //!   inheritance and the compiled per-node design.
 //! * [`driver`]: the out-of-band and node driver traits and their classified error.
@@ -10,6 +11,7 @@
 //! * [`validation`]: the rules a design must pass before it is deployed, and a report in the
 //!   reference's shape.
 
+pub mod bootaction;
 pub mod design;
 pub mod driver;
 pub mod orchestrator;

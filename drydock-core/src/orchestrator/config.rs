@@ -79,6 +79,10 @@ pub struct Timeouts {
     /// Releasing (`destroy_node`, 30 minutes).
     #[serde(with = "secs")]
     pub destroy_node: Duration,
+    /// Waiting for a deployed node's signalling boot actions to report a final status
+    /// (`bootaction_final_status`, 15 minutes).
+    #[serde(with = "secs")]
+    pub bootaction_final_status: Duration,
 }
 
 impl Default for Timeouts {
@@ -89,6 +93,7 @@ impl Default for Timeouts {
             configure_hardware: Duration::from_secs(30 * 60),
             deploy_node: Duration::from_secs(45 * 60),
             destroy_node: Duration::from_secs(30 * 60),
+            bootaction_final_status: Duration::from_secs(15 * 60),
         }
     }
 }
@@ -101,6 +106,7 @@ impl Timeouts {
             Step::ConfigureHardware => self.configure_hardware,
             Step::Deploy => self.deploy_node,
             Step::Destroy => self.destroy_node,
+            Step::BootactionReport => self.bootaction_final_status,
             _ => self.default,
         }
     }
@@ -113,6 +119,7 @@ impl Timeouts {
             configure_hardware: d,
             deploy_node: d,
             destroy_node: d,
+            bootaction_final_status: d,
         }
     }
 }
@@ -155,6 +162,9 @@ pub struct OrchestratorConfig {
     pub lease_conflict: LeaseConflict,
     /// Cancellation.
     pub cancel: CancelPolicy,
+    /// Where nodes report boot action statuses (template value `action.report_url`; the
+    /// reference's `bootactions.report_url`).
+    pub bootaction_report_url: String,
 }
 
 impl Default for OrchestratorConfig {
@@ -166,6 +176,7 @@ impl Default for OrchestratorConfig {
             poll_interval: Duration::from_secs(10),
             lease_conflict: LeaseConflict::Fail,
             cancel: CancelPolicy::FinishInFlight,
+            bootaction_report_url: crate::bootaction::DEFAULT_REPORT_URL.to_owned(),
         }
     }
 }

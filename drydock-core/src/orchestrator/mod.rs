@@ -62,7 +62,10 @@ use futures::StreamExt;
 use futures::stream::BoxStream;
 use tokio::sync::{broadcast, watch};
 
-use crate::design::{CompiledDesign, NodeFilterSet, Source, compile, ingest_sources};
+use crate::bootaction::{
+    BootActionError, BootActions, LocationResolver, build_tarball, node_assets,
+};
+use crate::design::{AssetType, CompiledDesign, NodeFilterSet, Source, compile, ingest_sources};
 use crate::driver::{NodeDriver, OobDriver};
 use crate::store::{DesignId, DesignSnapshot, Store, TaskQuery};
 use crate::task::{Action, Task, TaskId, TaskStatus};
@@ -194,6 +197,39 @@ impl Orchestrator {
     /// The settings.
     pub fn config(&self) -> &OrchestratorConfig {
         &self.inner.config
+    }
+
+    /// Boot action records and status reports, over this orchestrator's store: what the
+    /// embedder's report endpoint calls ([`BootActions::report`]).
+    pub fn bootactions(&self) -> BootActions {
+        BootActions::new(self.inner.store.clone())
+    }
+
+    /// The gzipped tar of `node`'s rendered assets of `kind` (units or files) for its latest
+    /// deployment, once `key` proved to be the node's (the embedder's asset endpoint).
+    ///
+    /// Errors say what to answer ([`BootActionError::http_status`]): no records for the node,
+    /// missing or wrong key, an asset that does not render.
+    pub async fn bootaction_tarball(
+        &self,
+        node: &str,
+        kind: AssetType,
+        key: Option<&str>,
+        resolver: Option<&dyn LocationResolver>,
+    ) -> std::result::Result<Vec<u8>, BootActionError> {
+        let records = self.bootactions().authorize_node(node, key).await?;
+        let design = self
+            .design(&records[0].design)
+            .await
+            .map_err(|e| BootActionError::Design(e.to_string()))?;
+        let assets = node_assets(
+            &design,
+            &records,
+            kind,
+            &self.inner.config.bootaction_report_url,
+            resolver,
+        )?;
+        build_tarball(&assets).map_err(BootActionError::Tarball)
     }
 
     /// Stores a design's documents and returns its id (the same documents give the same id).

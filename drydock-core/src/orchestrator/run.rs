@@ -1,5 +1,7 @@
 //! Carrying out one task: plan, journal, steps with retries and timeouts, roll-up.
 
+mod report;
+
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -451,13 +453,18 @@ impl Runner {
             return Ok(false);
         }
         let steps = node_pipeline(self.action);
-        let remaining = targets.len() * steps.len()
+        let planned = targets.len() * steps.len()
+            + targets
+                .iter()
+                .filter(|n| self.waits_for_bootactions(n))
+                .count();
+        let remaining = planned
             - self
                 .done
                 .iter()
                 .filter(|(n, _)| n.is_some())
                 .count()
-                .min(targets.len() * steps.len());
+                .min(planned);
         self.orch.emit(Event::Planned {
             task: self.id,
             nodes: targets.len(),
@@ -524,6 +531,8 @@ impl Runner {
         async {
             let name = Some(node.name.as_str());
             let steps = node_pipeline(self.action);
+            // With signalling boot actions, BootactionReport (after the pipeline) decides.
+            let report = self.waits_for_bootactions(node);
             let mut known = false;
             for (i, &step) in steps.iter().enumerate() {
                 if self.cancelled() {
@@ -531,7 +540,7 @@ impl Runner {
                     t.result.note_failure(node.name.clone());
                     return Ok(NodeEnd::Cancelled);
                 }
-                let last = i + 1 == steps.len();
+                let last = i + 1 == steps.len() && !report;
                 if self.action == Action::PrepareNodes {
                     let enlisted = self
                         .done
@@ -570,6 +579,10 @@ impl Runner {
                     }
                     continue;
                 }
+                if step == Step::Deploy {
+                    // The node's boot action ids and key exist before it is deployed.
+                    self.create_bootactions(node).await?;
+                }
                 let outcome = self.step(Some(node), step).await;
                 if outcome.is_err() && self.cancelled() {
                     // Abandoned by cancellation (or failed while cancelling): not journaled, the
@@ -594,6 +607,9 @@ impl Runner {
                 if !ok {
                     return Ok(NodeEnd::Failed);
                 }
+            }
+            if report {
+                return self.bootaction_report(node).await;
             }
             Ok(NodeEnd::Succeeded)
         }

@@ -12,5 +12,6 @@
 mod world;
 
 pub use world::{
-    Call, MachineState, MachineStatus, SimConfig, SimNodeDriver, SimOobDriver, SimWorld,
+    Call, MachineState, MachineStatus, SimBootAction, SimConfig, SimNodeDriver, SimOobDriver,
+    SimWorld,
 };

@@ -8,6 +8,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
+use crate::bootaction::{BootActions, ReportStatus};
 use crate::design::OobType;
 use crate::driver::{
     BootDevice, BootPersistence, BuildData, Capabilities, DriverError, DriverErrorKind,
@@ -29,6 +30,23 @@ pub struct SimConfig {
     pub preenlisted: bool,
     /// Whether machines start commissioned (`Ready`; implies enlisted).
     pub commissioned: bool,
+    /// What deployed nodes report for their boot actions (see
+    /// [`SimWorld::report_bootactions`]); [`SimWorld::set_bootaction_outcome`] overrides it
+    /// per node.
+    pub bootaction_outcome: SimBootAction,
+}
+
+/// What a simulated node does with its signalling boot actions once deployed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SimBootAction {
+    /// Reports `running`, then `success`.
+    #[default]
+    Success,
+    /// Reports `running`, then `failure` with an error detail.
+    Failure,
+    /// Reports nothing (the deployment waits until its deadline).
+    Silent,
 }
 
 impl Default for SimConfig {
@@ -39,6 +57,7 @@ impl Default for SimConfig {
             seed: 1,
             preenlisted: false,
             commissioned: false,
+            bootaction_outcome: SimBootAction::Success,
         }
     }
 }
@@ -109,6 +128,8 @@ struct Inner {
     faults: Mutex<Faults>,
     rng: Mutex<u64>,
     file: Option<PathBuf>,
+    bootactions: Mutex<Option<BootActions>>,
+    bootaction_outcomes: Mutex<HashMap<String, SimBootAction>>,
 }
 
 /// A simulated world: create one, then hand its drivers to the orchestrator.
@@ -154,6 +175,8 @@ impl SimWorld {
                 faults: Mutex::default(),
                 rng,
                 file,
+                bootactions: Mutex::default(),
+                bootaction_outcomes: Mutex::default(),
             }),
         }
     }
@@ -184,6 +207,72 @@ impl SimWorld {
         lock(&self.inner.faults)
             .hangs
             .insert((node.to_owned(), operation));
+    }
+
+    /// Lets deployed nodes report their boot actions through `actions` (normally
+    /// [`Orchestrator::bootactions`](crate::orchestrator::Orchestrator::bootactions) over the
+    /// orchestrator's store), as real nodes do through the embedder's report endpoint.
+    ///
+    /// After each successful `deploy`, the node reads its boot action records that are not
+    /// final yet (a real node learns its ids and key from the provisioner) and reports them with
+    /// its key as its outcome says. Without this call nodes report nothing.
+    pub fn report_bootactions(&self, actions: BootActions) {
+        *lock(&self.inner.bootactions) = Some(actions);
+    }
+
+    /// Sets what `node` reports for its boot actions (instead of
+    /// [`SimConfig::bootaction_outcome`]).
+    pub fn set_bootaction_outcome(&self, node: &str, outcome: SimBootAction) {
+        lock(&self.inner.bootaction_outcomes).insert(node.to_owned(), outcome);
+    }
+
+    /// Reports `node`'s pending signalling boot actions as configured (after a deploy).
+    async fn run_bootactions(&self, node: &str) {
+        let Some(actions) = lock(&self.inner.bootactions).clone() else {
+            return;
+        };
+        let outcome = lock(&self.inner.bootaction_outcomes)
+            .get(node)
+            .copied()
+            .unwrap_or(self.inner.config.bootaction_outcome);
+        let last = match outcome {
+            SimBootAction::Silent => return,
+            SimBootAction::Success => (ReportStatus::Success, "Bootaction completed.", false),
+            SimBootAction::Failure => (
+                ReportStatus::Failure,
+                "Bootaction failed (simulated).",
+                true,
+            ),
+        };
+        let records = match actions.records_for_node(node).await {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(node, error = %e, "sim: cannot read boot actions");
+                return;
+            }
+        };
+        for r in records
+            .iter()
+            .filter(|r| r.signaling && !r.status.is_final())
+        {
+            let key = r.identity_key.to_hex();
+            let reports = [
+                (
+                    ReportStatus::Running,
+                    "Bootaction starting execution.",
+                    false,
+                ),
+                last,
+            ];
+            for (status, text, error) in reports {
+                if let Err(e) = actions
+                    .report(r.action_id, Some(&key), status, &[(text.to_owned(), error)])
+                    .await
+                {
+                    tracing::warn!(node, action = %r.action_name, error = %e, "sim: report refused");
+                }
+            }
+        }
     }
 
     /// Removes every injected permanent failure and hang.
@@ -603,7 +692,9 @@ impl NodeDriver for SimNodeDriver {
                 }
                 Ok(())
             })
-            .await
+            .await?;
+        self.world.run_bootactions(node).await;
+        Ok(())
     }
     async fn destroy(&self, job: NodeJob<'_>) -> Result<(), DriverError> {
         let node = &job.node.name;

@@ -11,6 +11,7 @@ use super::{
     BuildDataRecord, DesignId, DesignSnapshot, JournalEntry, LeaseOutcome, Store, StoreError,
     StoreErrorKind, StoreResult, TaskQuery,
 };
+use crate::bootaction::{ActionId, BootActionDetail, BootActionRecord, BootActionStatus};
 use crate::task::{Task, TaskId, TaskMessage};
 
 #[derive(Debug, Default)]
@@ -23,6 +24,8 @@ struct State {
     design_locks: HashMap<DesignId, TaskId>,
     build_data: BTreeMap<String, Vec<BuildDataRecord>>,
     leases: HashMap<String, TaskId>,
+    /// Boot action records in creation order.
+    bootactions: Vec<BootActionRecord>,
 }
 
 /// A store in memory. Everything is lost when it is dropped.
@@ -142,6 +145,7 @@ impl Store for MemoryStore {
             for records in s.build_data.values_mut() {
                 records.retain(|r| r.task != *id);
             }
+            s.bootactions.retain(|r| r.task != *id);
         }
         s.build_data.retain(|_, v| !v.is_empty());
         Ok(old.len())
@@ -257,5 +261,90 @@ impl Store for MemoryStore {
     async fn release_nodes(&self, task: TaskId) -> StoreResult<()> {
         self.lock().leases.retain(|_, holder| *holder != task);
         Ok(())
+    }
+
+    async fn put_bootactions(
+        &self,
+        records: &[BootActionRecord],
+    ) -> StoreResult<Vec<BootActionRecord>> {
+        let Some(first) = records.first() else {
+            return Ok(Vec::new());
+        };
+        if records
+            .iter()
+            .any(|r| r.task != first.task || r.node != first.node)
+        {
+            return Err(StoreError::new(
+                StoreErrorKind::Conflict,
+                "boot action records of one call must share their task and node",
+            )
+            .for_task(first.task));
+        }
+        let mut s = self.lock();
+        let existing: Vec<BootActionRecord> = s
+            .bootactions
+            .iter()
+            .filter(|r| r.task == first.task && r.node == first.node)
+            .cloned()
+            .collect();
+        if !existing.is_empty() {
+            return Ok(existing);
+        }
+        if let Some(dup) = records
+            .iter()
+            .find(|r| s.bootactions.iter().any(|x| x.action_id == r.action_id))
+        {
+            return Err(StoreError::new(
+                StoreErrorKind::AlreadyExists,
+                format!("boot action {} exists", dup.action_id),
+            ));
+        }
+        s.bootactions.extend(records.iter().cloned());
+        Ok(records.to_vec())
+    }
+
+    async fn get_bootaction(&self, id: ActionId) -> StoreResult<Option<BootActionRecord>> {
+        Ok(self
+            .lock()
+            .bootactions
+            .iter()
+            .find(|r| r.action_id == id)
+            .cloned())
+    }
+
+    async fn bootactions_for_node(&self, node: &str) -> StoreResult<Vec<BootActionRecord>> {
+        Ok(self
+            .lock()
+            .bootactions
+            .iter()
+            .filter(|r| r.node == node)
+            .cloned()
+            .collect())
+    }
+
+    async fn set_bootaction_status(
+        &self,
+        id: ActionId,
+        status: BootActionStatus,
+        details: &[BootActionDetail],
+    ) -> StoreResult<BootActionRecord> {
+        let mut s = self.lock();
+        let Some(record) = s.bootactions.iter_mut().find(|r| r.action_id == id) else {
+            return Err(StoreError::new(
+                StoreErrorKind::NotFound,
+                format!("boot action {id} does not exist"),
+            ));
+        };
+        if record.status.is_final() {
+            return Err(StoreError::new(
+                StoreErrorKind::Conflict,
+                format!("Action {id} status finalized, not available for update."),
+            )
+            .for_task(record.task));
+        }
+        record.status = status;
+        record.details.extend(details.iter().cloned());
+        record.updated = Some(Utc::now());
+        Ok(record.clone())
     }
 }

@@ -24,6 +24,7 @@ pub use types::{
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+use crate::bootaction::{ActionId, BootActionDetail, BootActionRecord, BootActionStatus};
 use crate::task::{Task, TaskId, TaskMessage};
 
 /// Result of store operations.
@@ -44,8 +45,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn get_task(&self, id: TaskId) -> StoreResult<Option<Task>>;
     /// Tasks matching `query`, oldest first, with their messages.
     async fn list_tasks(&self, query: &TaskQuery) -> StoreResult<Vec<Task>>;
-    /// Deletes tasks created before `cutoff` with their journals, messages, build data and
-    /// leases; returns how many tasks were deleted.
+    /// Deletes tasks created before `cutoff` with their journals, messages, build data,
+    /// leases and boot action records; returns how many tasks were deleted.
     async fn delete_tasks_before(&self, cutoff: DateTime<Utc>) -> StoreResult<usize>;
     /// Appends a message to a task. `NotFound` if the task does not exist.
     async fn add_message(&self, task: TaskId, message: &TaskMessage) -> StoreResult<()>;
@@ -72,4 +73,30 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn acquire_node(&self, node: &str, task: TaskId) -> StoreResult<LeaseOutcome>;
     /// Releases every lease `task` holds.
     async fn release_nodes(&self, task: TaskId) -> StoreResult<()>;
+
+    /// Stores the boot action records of one node for one task, unless that task already has
+    /// records for that node; returns the records the store holds for the task and node
+    /// afterwards (the existing ones, unchanged, in that case), in the order given.
+    ///
+    /// Atomic: a task's records for a node are created together, once, even when two callers
+    /// race. `records` must all have the same `task` and `node` (`Conflict` otherwise); an
+    /// empty slice stores nothing and returns nothing.
+    async fn put_bootactions(
+        &self,
+        records: &[BootActionRecord],
+    ) -> StoreResult<Vec<BootActionRecord>>;
+    /// The record of a boot action.
+    async fn get_bootaction(&self, id: ActionId) -> StoreResult<Option<BootActionRecord>>;
+    /// Every boot action record of a node, of every task, oldest first (creation order).
+    async fn bootactions_for_node(&self, node: &str) -> StoreResult<Vec<BootActionRecord>>;
+    /// Sets a boot action's status, appends `details` and stamps `updated`; returns the record
+    /// as stored. `NotFound` for an unknown id; `Conflict` (and no change at all) when the
+    /// stored status is final ([`BootActionStatus::is_final`]): the check and the write are one
+    /// atomic step, so two racing final reports cannot both succeed.
+    async fn set_bootaction_status(
+        &self,
+        id: ActionId,
+        status: BootActionStatus,
+        details: &[BootActionDetail],
+    ) -> StoreResult<BootActionRecord>;
 }

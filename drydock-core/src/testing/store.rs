@@ -11,6 +11,9 @@ use std::future::Future;
 
 use chrono::{Duration, TimeZone, Utc};
 
+use crate::bootaction::{
+    ActionId, BootActionDetail, BootActionRecord, BootActionStatus, IdentityKey,
+};
 use crate::design::Source;
 use crate::driver::{BuildData, DriverErrorKind};
 use crate::store::{
@@ -56,6 +59,9 @@ where
     designs_are_content_addressed_and_lockable(&*make().await).await;
     build_data_by_node(&*make().await).await;
     node_leases_exclude_other_tasks(&*make().await).await;
+    bootaction_records_are_created_once_per_task_and_node(&*make().await).await;
+    bootaction_final_status_is_final(&*make().await).await;
+    retention_deletes_bootaction_records(&*make().await).await;
 }
 
 /// Create, get, update; duplicates and unknown ids are typed errors.
@@ -399,4 +405,145 @@ pub async fn node_leases_exclude_other_tasks(store: &dyn Store) {
         LeaseOutcome::HeldBy(b),
         "b's lease survives a's release"
     );
+}
+
+fn records(task: TaskId, node: &str, names: &[(&str, bool)]) -> Vec<BootActionRecord> {
+    let key = IdentityKey::generate();
+    names
+        .iter()
+        .map(|(n, signaling)| {
+            BootActionRecord::new(
+                *n,
+                node,
+                task,
+                crate::store::DesignId("design-under-test".into()),
+                key.clone(),
+                *signaling,
+            )
+        })
+        .collect()
+}
+
+/// A task's boot action records for a node are stored once, read back by id and by node
+/// (oldest first, keys intact); a second put for the same task and node returns the first
+/// records unchanged; mixed tasks or nodes in one put are refused.
+pub async fn bootaction_records_are_created_once_per_task_and_node(store: &dyn Store) {
+    let (t1, t2) = (TaskId::new(), TaskId::new());
+    let first = records(t1, "n1", &[("hello", true), ("quiet", false)]);
+    let stored = store.put_bootactions(&first).await.expect("put");
+    assert_eq!(stored, first, "new records read back as written");
+    assert_eq!(first[1].status, BootActionStatus::Unreported);
+    let again = records(t1, "n1", &[("hello", true), ("quiet", false)]);
+    let kept = store.put_bootactions(&again).await.expect("put again");
+    assert_eq!(kept, first, "a task's records for a node are created once");
+    assert!(
+        store
+            .get_bootaction(again[0].action_id)
+            .await
+            .unwrap()
+            .is_none(),
+        "the second batch is not stored"
+    );
+    let got = store
+        .get_bootaction(first[0].action_id)
+        .await
+        .unwrap()
+        .expect("by id");
+    assert!(
+        got.identity_key
+            .matches_hex(&first[0].identity_key.to_hex())
+    );
+    let later = records(t2, "n1", &[("hello", true)]);
+    store.put_bootactions(&later).await.unwrap();
+    store
+        .put_bootactions(&records(t1, "n2", &[("hello", true)]))
+        .await
+        .unwrap();
+    let n1: Vec<ActionId> = store
+        .bootactions_for_node("n1")
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.action_id)
+        .collect();
+    assert_eq!(
+        n1,
+        vec![first[0].action_id, first[1].action_id, later[0].action_id],
+        "a node's records of every task, oldest first"
+    );
+    assert!(store.bootactions_for_node("n9").await.unwrap().is_empty());
+    assert!(store.put_bootactions(&[]).await.unwrap().is_empty());
+    let mut mixed = records(t2, "n3", &[("a", true)]);
+    mixed.extend(records(t2, "n4", &[("b", true)]));
+    let err = store
+        .put_bootactions(&mixed)
+        .await
+        .expect_err("records of two nodes in one put");
+    assert_eq!(err.kind, StoreErrorKind::Conflict);
+    assert!(store.bootactions_for_node("n3").await.unwrap().is_empty());
+}
+
+/// Status changes append details; once `success` or `failure`, no change is accepted
+/// (`Conflict`, nothing written); unknown ids are `NotFound`.
+pub async fn bootaction_final_status_is_final(store: &dyn Store) {
+    let rs = records(TaskId::new(), "n1", &[("hello", true)]);
+    store.put_bootactions(&rs).await.unwrap();
+    let id = rs[0].action_id;
+    let running = store
+        .set_bootaction_status(
+            id,
+            BootActionStatus::Running,
+            &[BootActionDetail::new("starting", false)],
+        )
+        .await
+        .expect("running");
+    assert_eq!(running.status, BootActionStatus::Running);
+    assert!(running.updated.is_some());
+    let done = store
+        .set_bootaction_status(
+            id,
+            BootActionStatus::Failure,
+            &[BootActionDetail::new("boom", true)],
+        )
+        .await
+        .expect("failure");
+    assert_eq!(done.status, BootActionStatus::Failure);
+    let texts: Vec<&str> = done.details.iter().map(|d| d.message.as_str()).collect();
+    assert_eq!(texts, ["starting", "boom"]);
+    for status in [BootActionStatus::Success, BootActionStatus::Running] {
+        let err = store
+            .set_bootaction_status(id, status, &[BootActionDetail::new("late", false)])
+            .await
+            .expect_err("a final status is final");
+        assert_eq!(err.kind, StoreErrorKind::Conflict);
+    }
+    let stored = store.get_bootaction(id).await.unwrap().unwrap();
+    assert_eq!(stored.status, BootActionStatus::Failure);
+    assert_eq!(stored.details.len(), 2, "a refused update writes nothing");
+    let err = store
+        .set_bootaction_status(ActionId::new(), BootActionStatus::Success, &[])
+        .await
+        .expect_err("unknown id");
+    assert_eq!(err.kind, StoreErrorKind::NotFound);
+}
+
+/// Retention deletes the boot action records of the tasks it deletes, and only those.
+pub async fn retention_deletes_bootaction_records(store: &dyn Store) {
+    let mut old = task(Action::DeployNodes);
+    old.created = Utc::now() - Duration::days(100);
+    let new = task(Action::DeployNodes);
+    for t in [&old, &new] {
+        store.create_task(t).await.unwrap();
+        store
+            .put_bootactions(&records(t.id, "n1", &[("hello", true)]))
+            .await
+            .unwrap();
+    }
+    store
+        .delete_tasks_before(Utc::now() - Duration::days(90))
+        .await
+        .unwrap();
+    let left = store.bootactions_for_node("n1").await.unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].task, new.id);
 }

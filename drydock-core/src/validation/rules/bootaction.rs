@@ -89,7 +89,7 @@ fn bootaction_package_list(d: &CompiledDesign, _: &ValidationContext) -> Vec<Fin
 ///
 /// Neither the upstream part nor the revision may hold `:`, so a `:` can only end the epoch;
 /// the revision holds no `-`, so it starts after the last `-`.
-pub(crate) fn is_version_specifier(v: &str) -> bool {
+pub fn is_version_specifier(v: &str) -> bool {
     let rest = match v.split_once(':') {
         Some((epoch, rest)) => {
             if epoch.is_empty() || !epoch.bytes().all(|b| b.is_ascii_digit()) {

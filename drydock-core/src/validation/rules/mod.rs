@@ -29,7 +29,7 @@ mod links;
 mod network;
 mod storage;
 
-pub use bootaction::{BootactionCoverage, BootactionPackageList};
+pub use bootaction::{BootactionCoverage, BootactionPackageList, is_version_specifier};
 pub use host::{HostnameValidity, Hugepages, IpmiValidity, LibvirtValidity, PlatformSelection};
 pub use links::{AllowedNetworks, NetworkBond};
 pub use network::{
