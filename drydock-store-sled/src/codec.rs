@@ -107,7 +107,17 @@ pub(crate) fn sled_error(e: sled::Error, doing: &str) -> StoreError {
         | sled::Error::Unsupported(_)
         | sled::Error::ReportableBug(_) => StoreErrorKind::Unavailable,
     };
-    StoreError::new(kind, format!("{doing}: {e}")).with_source(e)
+    // sled reports a directory whose lock another open store holds as a plain I/O error.
+    let locked =
+        matches!(&e, sled::Error::Io(io) if io.to_string().contains("could not acquire lock"));
+    let message = if locked {
+        format!(
+            "{doing}: the directory is in use by another open store (in this or another process): {e}"
+        )
+    } else {
+        format!("{doing}: {e}")
+    };
+    StoreError::new(kind, message).with_source(e)
 }
 
 /// Unwraps a transaction's result: an abort carries the store error the transaction raised.
