@@ -46,7 +46,14 @@ pub(crate) struct GroupCommit {
 
 impl GroupCommit {
     /// Starts a flusher for `db` that gathers writes for `max_delay`.
-    pub(crate) fn start(db: sled::Db, max_delay: Duration) -> std::io::Result<Self> {
+    ///
+    /// `writes` is the store's write lock: the flusher holds it while flushing, because in sled
+    /// 0.34 a flush that meets a transaction can deadlock.
+    pub(crate) fn start(
+        db: sled::Db,
+        writes: Arc<Mutex<()>>,
+        max_delay: Duration,
+    ) -> std::io::Result<Self> {
         let shared = Arc::new(Shared {
             requests: Mutex::new(Requests::default()),
             wake: Condvar::new(),
@@ -56,7 +63,7 @@ impl GroupCommit {
             .name("drydock-sled-flusher".into())
             .spawn({
                 let shared = Arc::clone(&shared);
-                move || run(&db, &shared, &tx, max_delay)
+                move || run(&db, &writes, &shared, &tx, max_delay)
             })?;
         Ok(GroupCommit {
             shared,
@@ -110,7 +117,13 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn run(db: &sled::Db, shared: &Shared, tx: &watch::Sender<Flushed>, max_delay: Duration) {
+fn run(
+    db: &sled::Db,
+    writes: &Mutex<()>,
+    shared: &Shared,
+    tx: &watch::Sender<Flushed>,
+    max_delay: Duration,
+) {
     let mut covered = 0;
     loop {
         let shutdown = {
@@ -127,8 +140,11 @@ fn run(db: &sled::Db, shared: &Shared, tx: &watch::Sender<Flushed>, max_delay: D
             std::thread::sleep(max_delay);
         }
         // Every ticket issued so far belongs to a write already applied in memory.
-        let through = lock(&shared.requests).issued;
-        let error = db.flush().err().map(|e| e.to_string());
+        let (through, error) = {
+            let _w = lock(writes);
+            let through = lock(&shared.requests).issued;
+            (through, db.flush().err().map(|e| e.to_string()))
+        };
         if let Some(e) = &error {
             tracing::error!(error = %e, "drydock sled store: group commit flush failed");
         }

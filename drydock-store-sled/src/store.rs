@@ -2,7 +2,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -71,8 +71,9 @@ pub struct SledStore {
     durability: Durability,
     /// The group-commit flusher, under [`Durability::GroupCommit`].
     group: Option<GroupCommit>,
-    /// Serializes writes (read-check-write sequences and sequence numbers).
-    writes: Mutex<()>,
+    /// Serializes writes (read-check-write sequences and sequence numbers), and keeps flushes
+    /// apart from writes: in sled 0.34 a flush concurrent with a transaction can deadlock.
+    writes: Arc<Mutex<()>>,
     db: sled::Db,
 }
 
@@ -83,6 +84,12 @@ impl std::fmt::Debug for SledStore {
             .field("durability", &self.durability)
             .finish_non_exhaustive()
     }
+}
+
+/// Locks the write lock. It guards no data of its own: a panic while holding it leaves sled
+/// consistent, so a poisoned lock is recovered.
+pub(crate) fn lock(m: &Mutex<()>) -> MutexGuard<'_, ()> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 fn not_found(id: TaskId) -> StoreError {
@@ -118,8 +125,11 @@ impl SledStore {
         let path = config.path;
         perms::create_private_dir(&path)
             .map_err(|e| io_error(&path, "creating the store directory", e))?;
+        // No background flushing: every flush is ours, and none runs during a write (sled 0.34
+        // can deadlock when a flush and a transaction meet).
         let db = sled::Config::new()
             .path(&path)
+            .flush_every_ms(None)
             .open()
             .map_err(|e| sled_error(e, &format!("opening the store at {}", path.display())))?;
         let tree = |name: &str| {
@@ -141,11 +151,16 @@ impl SledStore {
             .map_err(|e| sled_error(e, "flushing the new store"))?;
         perms::restrict_tree(&path)
             .map_err(|e| io_error(&path, "restricting permissions under", e))?;
+        let writes = Arc::new(Mutex::new(()));
         let group = match config.durability {
             Durability::FlushEveryWrite => None,
             Durability::GroupCommit { max_delay_ms } => Some(
-                GroupCommit::start(db.clone(), Duration::from_millis(max_delay_ms))
-                    .map_err(|e| io_error(&path, "starting the flusher for", e))?,
+                GroupCommit::start(
+                    db.clone(),
+                    Arc::clone(&writes),
+                    Duration::from_millis(max_delay_ms),
+                )
+                .map_err(|e| io_error(&path, "starting the flusher for", e))?,
             ),
         };
         Ok(SledStore {
@@ -153,7 +168,7 @@ impl SledStore {
             path,
             durability: config.durability,
             group,
-            writes: Mutex::new(()),
+            writes,
             db,
         })
     }
@@ -169,11 +184,19 @@ impl SledStore {
     /// [`Store::list_tasks`] skips damaged tasks (logging each); this is how to find them.
     pub fn check(&self) -> Vec<StoreError> {
         let mut errors = Vec::new();
-        for (tree, what) in [
-            (&self.trees.tasks, "task"),
-            (&self.trees.messages, "message"),
-            (&self.trees.journal, "journal entry"),
-        ] {
+        type Check = fn(&[u8], &str, Option<TaskId>) -> StoreResult<()>;
+        let checks: [(&sled::Tree, &str, Check); 3] = [
+            (&self.trees.tasks, "task", |v, l, t| {
+                decode::<Task>(v, l, t).map(drop)
+            }),
+            (&self.trees.messages, "message", |v, l, t| {
+                decode::<TaskMessage>(v, l, t).map(drop)
+            }),
+            (&self.trees.journal, "journal entry", |v, l, t| {
+                decode::<JournalEntry>(v, l, t).map(drop)
+            }),
+        ];
+        for (tree, what, check) in checks {
             for item in tree.iter() {
                 let (key, value) = match item {
                     Ok(kv) => kv,
@@ -187,7 +210,7 @@ impl SledStore {
                     Some(t) => format!("{what} of task {t}"),
                     None => format!("{what} with a malformed key"),
                 };
-                if let Err(e) = decode::<serde_json::Value>(&value, &label, task) {
+                if let Err(e) = check(&value, &label, task) {
                     errors.push(e);
                 }
             }
@@ -196,20 +219,30 @@ impl SledStore {
     }
 
     fn write_lock(&self) -> MutexGuard<'_, ()> {
-        // The lock guards no data of its own: a panic while holding it leaves sled consistent.
-        self.writes.lock().unwrap_or_else(|e| e.into_inner())
+        lock(&self.writes)
     }
 
     /// Waits until every write applied so far is on disk.
     async fn durable(&self) -> StoreResult<()> {
-        match &self.group {
-            Some(group) => group.wait_durable().await,
-            None => self
-                .db
-                .flush_async()
-                .await
+        if let Some(group) = &self.group {
+            return group.wait_durable().await;
+        }
+        let (db, writes) = (self.db.clone(), Arc::clone(&self.writes));
+        let flush = move || {
+            let _w = lock(&writes);
+            db.flush()
                 .map(drop)
-                .map_err(|e| sled_error(e, "flushing the store")),
+                .map_err(|e| sled_error(e, "flushing the store"))
+        };
+        // The flush blocks on the disk: off the async workers when there is a Tokio runtime.
+        match tokio::runtime::Handle::try_current() {
+            Ok(handle) => handle.spawn_blocking(flush).await.map_err(|e| {
+                StoreError::new(
+                    StoreErrorKind::Unavailable,
+                    format!("flushing the store: {e}"),
+                )
+            })?,
+            Err(_) => flush(),
         }
     }
 
