@@ -43,6 +43,11 @@
 //!   In flight at a crash: every write of the last window (up to `max_delay_ms` plus one flush),
 //!   none of which had been acknowledged. Cheaper per write when many tasks write at once.
 //!
+//! Writes are serialized by one lock, and every flush is taken under that lock too, with
+//! sled's own background flusher off: in sled 0.34 a flush that meets a transaction can
+//! deadlock. Flushes run on Tokio's blocking pool when a runtime is present. Dropping a store
+//! under group commit waits for the flusher's last flush.
+//!
 //! ## Damage and versions
 //!
 //! * A store written by a newer format fails to open with `Incompatible`, naming both versions.
