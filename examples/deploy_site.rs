@@ -1,15 +1,31 @@
-//! Deploys a site with the simulated drivers: the README's main job.
+//! Deploys a site with the simulated drivers (or a MAAS): the README's main job.
 //!
 //! ```text
 //! cargo run --release --example deploy_site -- [--site PATH] [--store DIR]
 //!     [--action prepare_nodes|deploy_nodes|full] [--latency-ms N] [--fail-rate F]
-//!     [--concurrency N] [--json]
+//!     [--concurrency N] [--json] [--maas-url URL --maas-key-env VAR [--maas-poll-ms N]]
 //! ```
 //!
 //! Defaults: the bundled `examples/sites/demo-site`, the store and the simulated world in
 //! `./drydock-state`, the full sequence (PrepareSite, PrepareNodes, DeployNodes). Run it again on
 //! the same directory after killing it: it resumes the unfinished task, skipping the steps the
 //! journal says are done, and says how many it skipped.
+//!
+//! # Against a MAAS
+//!
+//! With `--maas-url URL --maas-key-env VAR`, the node driver is `MaasDriver` talking to the MAAS
+//! at `URL` (`http://host:5240/MAAS`) with the API key (`consumer:token:secret`) read from the
+//! environment variable `VAR` (the key is never printed); the machines must already be enlisted
+//! in MAAS with the BMC addresses of the site's nodes, by which they are identified. MAAS waits
+//! are polled every `--maas-poll-ms` (default 1000). The OOB driver stays simulated, so power and
+//! boot-device steps go to the simulated BMCs. The fake MAAS serves as such a MAAS:
+//!
+//! ```text
+//! cargo run --example fake_maas -- --listen 127.0.0.1:5240 --tick-ms 100 --api-key-file key \
+//!     --bmc-addresses 10.40.0.11,10.40.0.12,10.40.0.13,10.40.0.21,10.40.0.22,10.40.0.23
+//! MAAS_KEY=$(cat key) cargo run --example deploy_site -- --store /tmp/dd \
+//!     --maas-url http://127.0.0.1:5240/MAAS --maas-key-env MAAS_KEY
+//! ```
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -18,13 +34,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use drydock::core::design::{Source, ingest_paths};
-use drydock::core::driver::Operation;
+use drydock::core::driver::{NodeDriver, Operation};
 use drydock::core::orchestrator::{
     Event, Orchestrator, OrchestratorConfig, RetryPolicy, RunSummary,
 };
 use drydock::core::sim::{SimConfig, SimWorld};
 use drydock::core::store::{DesignId, MemoryStore, StepOutcome, Store, TaskQuery};
 use drydock::core::task::{Action, ResultStatus, Task, TaskStatus};
+use drydock_driver_maas::{MaasApiKey, MaasDriver, MaasDriverConfig};
 use futures::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -36,11 +53,14 @@ struct Args {
     fail_rate: f64,
     concurrency: usize,
     json: bool,
+    maas_url: Option<String>,
+    maas_key_env: Option<String>,
+    maas_poll: Duration,
 }
 
 fn usage(msg: &str) -> ExitCode {
     eprintln!(
-        "{msg}\nusage: deploy_site [--site PATH] [--store DIR] [--action prepare_nodes|deploy_nodes|full] [--latency-ms N] [--fail-rate F] [--concurrency N] [--json]"
+        "{msg}\nusage: deploy_site [--site PATH] [--store DIR] [--action prepare_nodes|deploy_nodes|full] [--latency-ms N] [--fail-rate F] [--concurrency N] [--json] [--maas-url URL --maas-key-env VAR [--maas-poll-ms N]]"
     );
     ExitCode::from(2)
 }
@@ -61,6 +81,9 @@ fn parse() -> Result<Args, String> {
         fail_rate: 0.0,
         concurrency: 64,
         json: false,
+        maas_url: None,
+        maas_key_env: None,
+        maas_poll: Duration::from_secs(1),
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -97,11 +120,38 @@ fn parse() -> Result<Args, String> {
                     .map_err(|e| format!("--concurrency: {e}"))?
             }
             "--json" => a.json = true,
+            "--maas-url" => a.maas_url = Some(value()?),
+            "--maas-key-env" => a.maas_key_env = Some(value()?),
+            "--maas-poll-ms" => {
+                a.maas_poll = Duration::from_millis(
+                    value()?
+                        .parse()
+                        .map_err(|e| format!("--maas-poll-ms: {e}"))?,
+                )
+            }
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown argument '{other}'")),
         }
     }
+    if a.maas_url.is_some() != a.maas_key_env.is_some() {
+        return Err("--maas-url and --maas-key-env go together".into());
+    }
     Ok(a)
+}
+
+/// The MAAS node driver, when `--maas-url` is given; the key comes from the environment and is
+/// never printed (errors name the variable, not its value).
+fn maas_driver(args: &Args) -> Result<Option<Arc<dyn NodeDriver>>, String> {
+    let (Some(url), Some(var)) = (&args.maas_url, &args.maas_key_env) else {
+        return Ok(None);
+    };
+    let key: MaasApiKey = std::env::var(var)
+        .map_err(|e| format!("--maas-key-env {var}: {e}"))?
+        .parse()
+        .map_err(|e| format!("--maas-key-env {var}: {e}"))?;
+    let config = MaasDriverConfig::new(url.clone(), key).poll_interval(args.maas_poll);
+    let driver = MaasDriver::new(config).map_err(|e| format!("--maas-url {url}: {e}"))?;
+    Ok(Some(Arc::new(driver)))
 }
 
 /// Runs (or resumes) the task for `action` on `design`, unless one already completed.
@@ -166,7 +216,7 @@ async fn run_action(
         match event {
             Event::Planned { nodes, steps, .. } => {
                 p.set_length(steps as u64);
-                p.println(format!("{action}: {nodes} nodes, {steps} steps to do"));
+                say(p, format!("{action}: {nodes} nodes, {steps} steps to do"));
             }
             Event::StepFinished {
                 node,
@@ -176,10 +226,10 @@ async fn run_action(
             } => {
                 p.inc(1);
                 if let StepOutcome::Failed { message, .. } = outcome {
-                    p.println(format!(
-                        "  {} {step:?} failed: {message}",
-                        node.unwrap_or_default()
-                    ));
+                    say(
+                        p,
+                        format!("  {} {step:?} failed: {message}", node.unwrap_or_default()),
+                    );
                 }
             }
             Event::StepSkipped { .. } => p.inc(1),
@@ -205,6 +255,15 @@ async fn run_action(
         );
     }
     Ok(summary)
+}
+
+/// Prints a line above the progress bar, or plainly when there is no bar (not a terminal).
+fn say(p: &ProgressBar, line: String) {
+    if p.is_hidden() {
+        println!("{line}");
+    } else {
+        p.println(line);
+    }
 }
 
 fn progress_for(action: Action) -> ProgressBar {
@@ -285,10 +344,15 @@ async fn run(args: &Args) -> Result<bool, String> {
         max_backoff: Duration::from_secs(2),
         jitter: true,
     };
+    let maas = maas_driver(args)?;
+    let node_driver = match &maas {
+        Some(d) => d.clone(),
+        None => Arc::new(world.node_driver()),
+    };
     let orch = Orchestrator::builder()
         .store(store)
         .oob_driver(Arc::new(world.oob_driver()))
-        .node_driver(Arc::new(world.node_driver()))
+        .node_driver(node_driver)
         .config(config)
         .build()
         .map_err(|e| e.to_string())?;
@@ -297,10 +361,14 @@ async fn run(args: &Args) -> Result<bool, String> {
     let design = orch.put_design(&sources).await.map_err(|e| e.to_string())?;
     if !args.json {
         println!(
-            "site {}: {} nodes; state in {}",
+            "site {}: {} nodes; state in {}; node driver: {}",
             args.site.display(),
             site.baremetal_nodes.len(),
-            args.store.display()
+            args.store.display(),
+            match &args.maas_url {
+                Some(url) => format!("MAAS at {url}"),
+                None => "simulated".to_owned(),
+            }
         );
     }
     let mut last = None;
@@ -328,16 +396,20 @@ async fn run(args: &Args) -> Result<bool, String> {
             "failures": t.result.failures,
             "steps_executed": executed,
             "steps_skipped": skipped,
-            "driver_calls_repeated": repeated_calls(&world),
+            // Counted by the simulated node driver only.
+            "driver_calls_repeated": maas.is_none().then(|| repeated_calls(&world)),
         });
         println!("{out}");
     } else {
+        let repeated = match maas {
+            Some(_) => String::new(),
+            None => format!("; repeated driver calls: {}", repeated_calls(&world)),
+        };
         println!(
-            "{}: {} of {} nodes deployed; repeated driver calls: {}",
+            "{}: {} of {} nodes deployed{repeated}",
             if ok { "done" } else { "FAILED" },
             t.result.successes.len(),
             site.baremetal_nodes.len(),
-            repeated_calls(&world)
         );
     }
     Ok(ok)

@@ -2,8 +2,13 @@
 //!
 //! ```text
 //! cargo run --release --example fake_maas -- --listen 127.0.0.1:5240 --machines 3 \
-//!     [--api-key-file key.txt] [--tick-ms 1000]
+//!     [--api-key-file key.txt] [--tick-ms 1000] [--bmc-addresses A,B,...]
 //! ```
+//!
+//! The machines' BMC addresses are `127.0.0.1:6230`, `127.0.0.1:6231`, … (ipmi_sim's), unless
+//! `--bmc-addresses` lists them: then there is one machine per address (and `--machines` is
+//! ignored), so that a site's nodes are found by their OOB addresses, e.g. for the demo site
+//! `--bmc-addresses 10.40.0.11,10.40.0.12,10.40.0.13,10.40.0.21,10.40.0.22,10.40.0.23`.
 //!
 //! Prints the API key and each machine's system id, host name and BMC address, then serves
 //! `http://<listen>/MAAS/api/2.0/` until interrupted. With `--api-key-file`, an existing key in
@@ -21,11 +26,12 @@ struct Args {
     machines: usize,
     key_file: Option<String>,
     tick: Duration,
+    bmc_addresses: Vec<String>,
 }
 
 fn usage() -> ! {
     eprintln!(
-        "usage: fake_maas --listen ADDR:PORT --machines N [--api-key-file FILE] [--tick-ms MS]"
+        "usage: fake_maas --listen ADDR:PORT --machines N [--api-key-file FILE] [--tick-ms MS] [--bmc-addresses A,B,...]"
     );
     std::process::exit(2)
 }
@@ -36,6 +42,7 @@ fn parse_args() -> Args {
         machines: 1,
         key_file: None,
         tick: Duration::from_secs(1),
+        bmc_addresses: Vec::new(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -46,6 +53,14 @@ fn parse_args() -> Args {
             "--api-key-file" => args.key_file = Some(value),
             "--tick-ms" => {
                 args.tick = Duration::from_millis(value.parse().unwrap_or_else(|_| usage()))
+            }
+            "--bmc-addresses" => {
+                args.bmc_addresses = value
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|a| !a.is_empty())
+                    .map(str::to_owned)
+                    .collect()
             }
             _ => usage(),
         }
@@ -61,13 +76,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .as_ref()
         .and_then(|f| std::fs::read_to_string(f).ok())
         .and_then(|s| s.parse().ok());
-    let mut builder = FakeMaas::builder()
-        .listen(args.listen)
-        .machines(args.machines);
+    let machines = if args.bmc_addresses.is_empty() {
+        args.machines
+    } else {
+        0
+    };
+    let mut builder = FakeMaas::builder().listen(args.listen).machines(machines);
     if let Some(key) = existing.clone() {
         builder = builder.api_key(key);
     }
     let fake = builder.start().await?;
+    for (i, bmc) in args.bmc_addresses.iter().enumerate() {
+        fake.add_machine(&format!("node{:02}", i + 1), bmc);
+    }
     if let (Some(file), None) = (&args.key_file, &existing) {
         std::fs::write(file, fake.api_key().expose())?;
     }

@@ -6,10 +6,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::{design, driver, fake, job, site};
+use common::{design, driver, expect, fake, job, site};
 use drydock_core::driver::{DriverErrorKind, Identification, NodeDriver};
 use drydock_driver_maas::fake::{Durations, Fault, FaultAction, Outcome, Script};
-use drydock_driver_maas::models::{InterfaceType, LinkMode};
 use drydock_driver_maas::{MaasDriver, MachineStatus as S};
 
 async fn identified(
@@ -56,119 +55,14 @@ async fn a_node_goes_from_new_to_deployed_as_designed_and_every_step_repeats_as_
     d.apply_platform(n).await.unwrap();
     assert_eq!(fake.write_count(), writes, "repeated steps wrote");
 
-    // Interfaces.
-    let ifaces = c.interfaces(&sid).list().await.unwrap();
-    let by = |name: &str| {
-        ifaces
-            .iter()
-            .find(|i| i.name == name)
-            .unwrap_or_else(|| panic!("{name} in {ifaces:#?}"))
-    };
-    let bond = by("bond0");
-    assert_eq!(bond.kind, InterfaceType::Bond);
-    assert_eq!(bond.parents, ["eth1"]);
-    assert_eq!(bond.params().unwrap()["bond_mode"], "802.3ad");
-    assert_eq!(bond.params().unwrap()["bond_xmit_hash_policy"], "layer3+4");
-    assert_eq!(bond.effective_mtu, 9000);
-    assert_eq!(bond.vlan.as_ref().unwrap().fabric, "data");
-    assert_eq!(
-        bond.vlan.as_ref().unwrap().vid,
-        110,
-        "mgmt is the trunk's native network"
-    );
-    let link_of = |name: &str| {
-        let i = by(name);
-        assert_eq!(i.links.len(), 1, "{name}: {:?}", i.links);
-        let l = &i.links[0];
-        (
-            l.mode.clone(),
-            l.subnet.as_ref().map(|s| s.cidr.clone()),
-            l.ip_address.clone(),
-        )
-    };
-    assert_eq!(
-        link_of("bond0"),
-        (
-            LinkMode::Static,
-            Some("10.42.0.0/24".into()),
-            Some("10.42.0.12".into())
-        )
-    );
-    assert_eq!(
-        link_of("bond0.120"),
-        (
-            LinkMode::Static,
-            Some("10.43.0.0/24".into()),
-            Some("10.43.0.12".into())
-        )
-    );
-    assert_eq!(
-        link_of("eth0"),
-        (LinkMode::Dhcp, Some("10.0.0.0/24".into()), None)
-    );
-    assert_eq!(by("eth0").vlan.as_ref().unwrap().fabric, "pxe");
-    assert!(ifaces.iter().all(|i| i.name != "bond0.110"));
-    assert_eq!(m.fqdn, "n02.mgmt.test");
-
-    // Storage.
-    let blocks = c.block_devices(&sid).list().await.unwrap();
-    let sda = blocks.iter().find(|b| b.name == "sda").unwrap();
-    let parts: Vec<(u64, Option<String>)> = sda
-        .partitions
-        .iter()
-        .map(|p| {
-            (
-                p.size,
-                p.filesystem.as_ref().and_then(|f| f.mount_point.clone()),
-            )
-        })
-        .collect();
-    assert_eq!(parts.len(), 3, "{parts:?}");
-    assert_eq!(parts[0], (30_000_000_000, Some("/".into())));
-    assert_eq!(parts[1], (1_000_000_000, Some("/boot".into())));
-    assert!(parts[2].0 > 10_000_000_000 && parts[2].1.is_none());
-    assert!(sda.partitions[0].bootable);
-    let label = sda.partitions[1].filesystem.as_ref().unwrap().label.clone();
-    assert_eq!(label.as_deref(), Some("boot"));
-    let vgs = c.volume_groups(&sid).list().await.unwrap();
-    assert_eq!(vgs.len(), 1);
-    let vg = &vgs[0];
-    assert_eq!(vg.name, "data");
-    assert_eq!(vg.devices.len(), 1);
-    assert_eq!(vg.devices[0].id, sda.partitions[2].id);
-    let lvs: Vec<(String, u64, String, String)> = vg
-        .logical_volumes
-        .iter()
-        .map(|b| {
-            let f = b.filesystem.as_ref().unwrap();
-            (
-                b.name.clone(),
-                b.size,
-                f.fstype.clone(),
-                f.mount_point.clone().unwrap(),
-            )
-        })
-        .collect();
-    assert_eq!(lvs[0].0, "data-var");
-    assert_eq!(lvs[0].1, vg.size / 2);
-    assert_eq!((lvs[0].2.as_str(), lvs[0].3.as_str()), ("xfs", "/var"));
-    assert_eq!((lvs[1].2.as_str(), lvs[1].3.as_str()), ("ext4", "/var/log"));
-    assert_eq!(lvs[0].1 + lvs[1].1, vg.size, "the log LV takes the rest");
-
-    // Platform.
-    let kp = c.tags().get("n02_kp").await.unwrap();
-    assert_eq!(kp.kernel_opts, "console=ttyS1,115200 quiet");
-    let m = c.machines().get(&sid).await.unwrap();
-    assert!(m.tag_names.contains(&"n02_kp".to_owned()));
-    assert!(m.tag_names.contains(&"compute".to_owned()));
+    // Interfaces, storage, platform: as designed.
+    expect::networking(&c, &sid, 2).await;
+    expect::storage(&c, &sid).await;
+    expect::platform(&c, &sid, 2).await;
 
     // Deploy.
     d.deploy(n).await.unwrap();
-    let m = c.machines().get(&sid).await.unwrap();
-    assert_eq!(m.status, S::Deployed);
-    assert_eq!(m.distro_series, "jammy");
-    assert_eq!(m.hwe_kernel.as_deref(), Some("ga-22.04"));
-    assert_eq!(m.workload_annotations["role"], "compute");
+    expect::deployed(&c, &sid).await;
     let writes = fake.write_count();
     d.deploy(n).await.unwrap();
     d.configure_hardware(n).await.unwrap();
@@ -176,6 +70,10 @@ async fn a_node_goes_from_new_to_deployed_as_designed_and_every_step_repeats_as_
     d.apply_storage(n).await.unwrap();
     d.apply_platform(n).await.unwrap();
     assert_eq!(fake.write_count(), writes, "steps on a Deployed node wrote");
+    assert_eq!(
+        fake.op_requests("POST", &format!("machines/{sid}/"), "deploy"),
+        1
+    );
 
     // Destroy.
     d.destroy(n).await.unwrap();

@@ -309,6 +309,17 @@ impl FakeMaas {
         self.world().writes
     }
 
+    /// How many `method` requests the fake has received on `path` (relative to the API root,
+    /// e.g. `machines/abc123/`) with `op` (`""` for none), whatever their outcome: e.g.
+    /// `op_requests("POST", "machines/abc123/", "deploy")` counts one machine's deploy requests.
+    pub fn op_requests(&self, method: &str, path: &str, op: &str) -> u64 {
+        self.world()
+            .requests_by_op
+            .get(&(method.to_owned(), path.to_owned(), op.to_owned()))
+            .copied()
+            .unwrap_or(0)
+    }
+
     /// Sets the status (`running`, `off`, `dead`, `degraded`, `unknown`) of service `service` on
     /// every rack controller.
     pub fn set_rack_service(&self, service: &str, status: &str) {
@@ -435,6 +446,12 @@ async fn handle(State(state): State<Shared>, req: Request) -> Response {
         return r.into_response();
     }
     let op = form.get("op").unwrap_or("").to_owned();
+    {
+        let mut w = state.lock().unwrap_or_else(|p| p.into_inner());
+        *w.requests_by_op
+            .entry((method.clone(), path.clone(), op.clone()))
+            .or_insert(0) += 1;
+    }
     let (route, caps) = match routes::route(&method, &path, &op) {
         Routed::UnknownPath => {
             return text(404, format!("Unknown API endpoint: {full_path}.")).into_response();

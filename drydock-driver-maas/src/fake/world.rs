@@ -154,6 +154,8 @@ pub(crate) struct World {
     pub ticks: u64,
     pub requests: u64,
     pub writes: u64,
+    /// Requests received per (method, path relative to the API root, op).
+    pub requests_by_op: BTreeMap<(String, String, String), u64>,
 }
 
 /// MAAS' system-id alphabet (base-24 "znums").
@@ -196,6 +198,7 @@ impl World {
             ticks: 0,
             requests: 0,
             writes: 0,
+            requests_by_op: BTreeMap::new(),
         };
         let fabric = w.create_fabric("fabric-0", None);
         let vlan = w.untagged_vlan(fabric).unwrap_or_default();

@@ -1,6 +1,8 @@
 //! Shared setup of the driver tests: a small design and a fake MAAS whose machines match it.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod expect;
+
 use std::time::Duration;
 
 use drydock_core::design::{CompiledDesign, compile, ingest_str};
@@ -128,6 +130,11 @@ pub fn bmc(i: usize) -> String {
 
 /// The design with `n` nodes `n01`…
 pub fn design(n: usize) -> CompiledDesign {
+    compile(ingest_str(&design_text(n)).expect("design ingests")).expect("design compiles")
+}
+
+/// The YAML documents of [`design`]`(n)`.
+pub fn design_text(n: usize) -> String {
     let mut text = HEAD.to_owned();
     for i in 1..=n {
         text.push_str(&format!(
@@ -146,7 +153,7 @@ data:
             a = 10 + i
         ));
     }
-    compile(ingest_str(&text).expect("design ingests")).expect("design compiles")
+    text
 }
 
 /// A fake with machines for nodes 1..=`machines` (BMC addresses matching), ticking by itself.
@@ -156,6 +163,15 @@ pub async fn fake(machines: usize) -> FakeMaas {
         .start()
         .await
         .expect("fake starts");
+    for i in 1..=machines {
+        fake.add_machine(&format!("enlisted-{i}"), &bmc(i));
+    }
+    fake
+}
+
+/// A fake with machines for nodes 1..=`machines` whose clock moves only when the test ticks it.
+pub async fn fake_manual_clock(machines: usize) -> FakeMaas {
+    let fake = FakeMaas::builder().start().await.expect("fake starts");
     for i in 1..=machines {
         fake.add_machine(&format!("enlisted-{i}"), &bmc(i));
     }
