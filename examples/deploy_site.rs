@@ -39,8 +39,9 @@ use drydock::core::orchestrator::{
     Event, Orchestrator, OrchestratorConfig, RetryPolicy, RunSummary,
 };
 use drydock::core::sim::{SimConfig, SimWorld};
-use drydock::core::store::{DesignId, MemoryStore, StepOutcome, Store, TaskQuery};
+use drydock::core::store::{DesignId, StepOutcome, Store, TaskQuery};
 use drydock::core::task::{Action, ResultStatus, Task, TaskStatus};
+use drydock::sled::{SledConfig, SledStore};
 use drydock_driver_maas::{MaasApiKey, MaasDriver, MaasDriverConfig};
 use futures::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -334,7 +335,11 @@ async fn run(args: &Args) -> Result<bool, String> {
     };
     let world = SimWorld::persistent(sim, args.store.join("sim"))
         .map_err(|e| format!("simulated world: {e}"))?;
-    let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+    // The embedded durable store: every acknowledged step survives a crash.
+    let store: Arc<dyn Store> = Arc::new(
+        SledStore::open(SledConfig::new(args.store.join("db")))
+            .map_err(|e| format!("store: {e}"))?,
+    );
     let mut config = OrchestratorConfig::default();
     config.concurrency = args.concurrency;
     config.poll_interval = Duration::from_millis(50);

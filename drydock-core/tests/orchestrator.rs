@@ -591,3 +591,35 @@ async fn a_crashed_run_resumes_without_repeating_journaled_steps() {
         assert_eq!(f.world.machine(&format!("n{n:02}")).unwrap().deploys, 1);
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn leases_left_by_a_finished_task_are_taken_over() {
+    let f = fixture(
+        2,
+        SimConfig {
+            preenlisted: true,
+            ..SimConfig::default()
+        },
+        config(),
+    )
+    .await;
+    let first = f.run(Action::PrepareNodes, None).await;
+    // As if the process died after finishing the task but before releasing its leases.
+    f.store.acquire_node("n00", first.task.id).await.unwrap();
+    let deploy = f.run(Action::DeployNodes, None).await;
+    assert_eq!(
+        deploy.task.result.status,
+        ResultStatus::Success,
+        "{:?}",
+        deploy.task.result.messages
+    );
+    // A lease held by a task that is still running is respected.
+    let running = f
+        .orch
+        .create_task(Action::VerifyNodes, &f.design, None, "other")
+        .await
+        .unwrap();
+    f.store.acquire_node("n01", running.id).await.unwrap();
+    let refused = f.run(Action::VerifyNodes, None).await;
+    assert_eq!(refused.task.result.status, ResultStatus::Failure);
+}

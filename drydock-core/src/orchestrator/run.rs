@@ -287,8 +287,10 @@ async fn finish(
         _ => format!("{ok} succeeded, {failed} failed."),
     };
     task.updated = Some(Utc::now());
-    store.update_task(&task).await?;
+    // Leases first: a crash between the two leaves a task that resumes (and leases again), never a
+    // finished task holding nodes.
     store.release_nodes(task.id).await?;
+    store.update_task(&task).await?;
     orch.emit(Event::Finished {
         task: task.id,
         status: task.status,
@@ -495,6 +497,11 @@ impl Runner {
             loop {
                 match self.orch.inner.store.acquire_node(&n.name, self.id).await? {
                     LeaseOutcome::Acquired => break,
+                    LeaseOutcome::HeldBy(other) if self.stale_holder(other).await? => {
+                        // Left by a task that ended (or vanished) without releasing: take it over.
+                        tracing::warn!(node = %n.name, holder = %other, "releasing a stale node lease");
+                        self.orch.inner.store.release_nodes(other).await?;
+                    }
                     LeaseOutcome::HeldBy(other) => {
                         let give_up = cfg.lease_conflict == LeaseConflict::Fail
                             || tokio::time::Instant::now() >= deadline;
@@ -514,6 +521,17 @@ impl Runner {
             }
         }
         Ok(true)
+    }
+
+    /// Whether a lease holder is gone or finished, so its leases are left over from a crash.
+    async fn stale_holder(&self, holder: TaskId) -> Result<bool> {
+        Ok(self
+            .orch
+            .inner
+            .store
+            .get_task(holder)
+            .await?
+            .is_none_or(|t| t.status.is_final()))
     }
 
     fn skip(&self, node: Option<&str>, step: Step) {
@@ -542,22 +560,24 @@ impl Runner {
                 }
                 let last = i + 1 == steps.len() && !report;
                 if self.action == Action::PrepareNodes {
-                    let enlisted = self
-                        .done
-                        .contains(&(Some(node.name.clone()), Step::WaitIdentified));
-                    if step == Step::IdentifyNode
-                        && !enlisted
-                        && !self.done.contains(&(Some(node.name.clone()), step))
-                    {
-                        match self.identify(node).await? {
-                            Some(true) => known = true,
-                            Some(false) => {}
-                            None => return Ok(NodeEnd::Failed),
-                        }
-                        continue;
-                    }
+                    let done = |st: Step| self.done.contains(&(Some(node.name.clone()), st));
                     if step == Step::IdentifyNode {
-                        known = true;
+                        if done(Step::IdentifyNode) {
+                            // Found in the provisioner earlier: the OOB path is not needed.
+                            self.skip(name, step);
+                            known = true;
+                        } else if !(done(Step::SetPxeBoot)
+                            || done(Step::PowerCycle)
+                            || done(Step::WaitIdentified))
+                        {
+                            match self.identify(node).await? {
+                                Some(true) => known = true,
+                                Some(false) => {}
+                                None => return Ok(NodeEnd::Failed),
+                            }
+                        }
+                        // Otherwise the node was on the enlistment path: the journal goes on with it.
+                        continue;
                     }
                     if known
                         && matches!(
