@@ -1,0 +1,271 @@
+//! One step: retries with backoff, the step timeout, cancellation, and the driver calls.
+
+use super::*;
+
+pub(super) fn operation(step: Step) -> Operation {
+    match step {
+        Step::ValidateDesign | Step::ValidateNodeServices => Operation::ValidateNodeServices,
+        Step::ValidateOobServices => Operation::ValidateOobServices,
+        Step::CreateNetworkTemplate => Operation::CreateNetworkTemplate,
+        Step::ConfigureUserCredentials => Operation::ConfigureUserCredentials,
+        Step::ConfigureProvisioner => Operation::ConfigureProvisioner,
+        Step::InterrogateOob => Operation::InterrogateOob,
+        Step::IdentifyNode | Step::WaitIdentified => Operation::IdentifyNode,
+        Step::SetPxeBoot => Operation::SetBootDevice,
+        Step::PowerCycle => Operation::SetPower,
+        Step::ConfigureHardware => Operation::ConfigureHardware,
+        Step::InterrogateNode => Operation::InterrogateNode,
+        Step::ApplyNetworking => Operation::ApplyNetworking,
+        Step::ApplyStorage => Operation::ApplyStorage,
+        Step::ApplyPlatform => Operation::ApplyPlatform,
+        Step::Deploy | Step::BootactionReport => Operation::Deploy,
+        Step::Destroy => Operation::Destroy,
+    }
+}
+
+impl Runner {
+    /// Runs a step with its timeout and retries. Ok carries identify's answer.
+    pub(super) async fn step(
+        &self,
+        node: Option<&CompiledNode>,
+        step: Step,
+    ) -> std::result::Result<Option<Identification>, (DriverError, u32)> {
+        let cfg = &self.orch.inner.config;
+        let timeout = cfg.timeouts.for_step(step);
+        self.executed.fetch_add(1, Ordering::Relaxed);
+        self.orch.emit(Event::StepStarted {
+            task: self.id,
+            node: node.map(|n| n.name.clone()),
+            step,
+        });
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let res =
+                match tokio::time::timeout(timeout, self.abortable(self.call(node, step))).await {
+                    Ok(Some(r)) => r,
+                    Ok(None) => {
+                        let e = DriverError::new(
+                            DriverErrorKind::Permanent,
+                            "orchestrator",
+                            operation(step),
+                            "cancelled while running",
+                        );
+                        return Err((e, attempt));
+                    }
+                    Err(_) => Err(DriverError::new(
+                        DriverErrorKind::TimedOut,
+                        "orchestrator",
+                        operation(step),
+                        format!("{step:?} did not finish within {timeout:?}"),
+                    )),
+                };
+            match res {
+                Ok(v) => return Ok(v),
+                Err(e)
+                    if e.is_retryable()
+                        && attempt < cfg.retry.max_attempts
+                        && !self.cancelled() =>
+                {
+                    let wait = self.backoff(node, step, attempt);
+                    tracing::warn!(error = %e, attempt, ?wait, "step failed, retrying");
+                    if self.abortable(tokio::time::sleep(wait)).await.is_none() {
+                        return Err((e, attempt));
+                    }
+                }
+                Err(e) => return Err((e, attempt)),
+            }
+        }
+    }
+
+    pub(super) fn backoff(
+        &self,
+        node: Option<&CompiledNode>,
+        step: Step,
+        attempt: u32,
+    ) -> Duration {
+        let policy = &self.orch.inner.config.retry;
+        let base = policy.backoff(attempt);
+        if !policy.jitter {
+            return base;
+        }
+        // Deterministic jitter in [0.5, 1.0] of the wait, from the task, node, step and attempt.
+        let mut h: u64 = self.id.0.as_u64_pair().0 ^ u64::from(attempt) ^ ((step as u64) << 32);
+        for b in node.map(|n| n.name.as_bytes()).unwrap_or_default() {
+            h = h.rotate_left(5) ^ u64::from(*b);
+        }
+        h = h.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        base.mul_f64(0.5 + (h >> 11) as f64 / (1u64 << 53) as f64 * 0.5)
+    }
+
+    /// Runs `fut`, or abandons it when the task is cancelled and the policy says to abort.
+    pub(super) async fn abortable<F: std::future::Future>(&self, fut: F) -> Option<F::Output> {
+        if self.orch.inner.config.cancel == CancelPolicy::FinishInFlight {
+            return Some(fut.await);
+        }
+        let mut rx = self.cancel.clone();
+        tokio::select! {
+            out = fut => Some(out),
+            _ = rx.wait_for(|c| *c) => None,
+        }
+    }
+
+    pub(super) fn node_driver(&self) -> std::result::Result<&Arc<dyn NodeDriver>, DriverError> {
+        self.orch.inner.node_driver.as_ref().ok_or_else(|| {
+            DriverError::new(
+                DriverErrorKind::Unsupported,
+                "orchestrator",
+                Operation::ValidateNodeServices,
+                "no node driver is configured",
+            )
+        })
+    }
+
+    pub(super) fn oob(
+        &self,
+        node: &CompiledNode,
+        op: Operation,
+    ) -> std::result::Result<(&Arc<dyn OobDriver>, OobTarget), DriverError> {
+        let unsupported = |msg: String| {
+            DriverError::new(DriverErrorKind::Unsupported, "orchestrator", op, msg)
+                .for_node(&node.name)
+        };
+        let target = OobTarget::from_node(node)
+            .ok_or_else(|| unsupported(format!("node {} has no OOB type", node.name)))?;
+        let driver = self
+            .orch
+            .inner
+            .oob_drivers
+            .iter()
+            .find(|d| d.capabilities().oob_types.contains(&target.kind))
+            .ok_or_else(|| {
+                unsupported(format!(
+                    "Node {} OOB type {} is not supported.",
+                    node.name, target.kind
+                ))
+            })?;
+        Ok((driver, target))
+    }
+
+    /// One attempt of a step: the driver calls.
+    pub(super) async fn call(
+        &self,
+        node: Option<&CompiledNode>,
+        step: Step,
+    ) -> std::result::Result<Option<Identification>, DriverError> {
+        let design = &*self.design;
+        let site = SiteJob { design };
+        let Some(node) = node else {
+            match step {
+                Step::ValidateNodeServices => self.node_driver()?.validate_services().await?,
+                Step::ValidateOobServices => {
+                    for d in &self.orch.inner.oob_drivers {
+                        d.validate_services().await?;
+                    }
+                }
+                Step::CreateNetworkTemplate => {
+                    self.node_driver()?.create_network_template(site).await?
+                }
+                Step::ConfigureUserCredentials => {
+                    self.node_driver()?.configure_user_credentials(site).await?
+                }
+                Step::ConfigureProvisioner => {
+                    self.node_driver()?.configure_provisioner(site).await?
+                }
+                _ => {
+                    let msg = format!("{step:?} is a per-node step");
+                    return Err(DriverError::new(
+                        DriverErrorKind::Unsupported,
+                        "orchestrator",
+                        operation(step),
+                        msg,
+                    ));
+                }
+            }
+            return Ok(None);
+        };
+        let job = NodeJob { node, design };
+        match step {
+            Step::InterrogateOob => {
+                let (d, t) = self.oob(node, Operation::InterrogateOob)?;
+                let facts = d.interrogate(&t).await?;
+                let data = crate::driver::BuildData {
+                    generator: format!("{}:oob", d.name()),
+                    format: "application/json".into(),
+                    data: serde_json::to_string(&facts).unwrap_or_default(),
+                };
+                self.put_build_data(node, data).await?;
+            }
+            Step::SetPxeBoot => {
+                let (d, t) = self.oob(node, Operation::SetBootDevice)?;
+                d.set_boot_device(&t, BootDevice::Pxe, BootPersistence::OneTime)
+                    .await?;
+            }
+            Step::PowerCycle => {
+                let (d, t) = self.oob(node, Operation::SetPower)?;
+                d.set_power(&t, PowerAction::Cycle).await?;
+            }
+            Step::IdentifyNode => return Ok(Some(self.node_driver()?.identify_node(job).await?)),
+            Step::WaitIdentified => {
+                // Bounded by the step's timeout, which abandons this loop.
+                loop {
+                    if let Identification::Known { .. } =
+                        self.node_driver()?.identify_node(job).await?
+                    {
+                        return Ok(None);
+                    }
+                    tokio::time::sleep(self.orch.inner.config.poll_interval).await;
+                }
+            }
+            Step::ConfigureHardware => self.node_driver()?.configure_hardware(job).await?,
+            Step::InterrogateNode => {
+                for data in self.node_driver()?.interrogate_node(job).await? {
+                    self.put_build_data(node, data).await?;
+                }
+            }
+            Step::ApplyNetworking => self.node_driver()?.apply_networking(job).await?,
+            Step::ApplyStorage => self.node_driver()?.apply_storage(job).await?,
+            Step::ApplyPlatform => self.node_driver()?.apply_platform(job).await?,
+            Step::Deploy => self.node_driver()?.deploy(job).await?,
+            Step::Destroy => self.node_driver()?.destroy(job).await?,
+            _ => {
+                let msg = format!("{step:?} is not a per-node step");
+                return Err(DriverError::new(
+                    DriverErrorKind::Unsupported,
+                    "orchestrator",
+                    operation(step),
+                    msg,
+                ));
+            }
+        }
+        Ok(None)
+    }
+
+    pub(super) async fn put_build_data(
+        &self,
+        node: &CompiledNode,
+        data: crate::driver::BuildData,
+    ) -> std::result::Result<(), DriverError> {
+        let record = BuildDataRecord {
+            node: node.name.clone(),
+            task: self.id,
+            collected: Utc::now(),
+            data,
+        };
+        self.orch
+            .inner
+            .store
+            .put_build_data(&record)
+            .await
+            .map_err(|e| {
+                DriverError::new(
+                    DriverErrorKind::Transient,
+                    "orchestrator",
+                    Operation::InterrogateNode,
+                    "cannot store build data",
+                )
+                .for_node(&node.name)
+                .with_source(e)
+            })
+    }
+}
