@@ -2,7 +2,6 @@
 
 use std::collections::HashSet;
 
-use chrono::Utc;
 use drydock_core::bootaction::{ActionId, BootActionDetail, BootActionRecord, BootActionStatus};
 use drydock_core::store::{StoreError, StoreErrorKind, StoreResult};
 use drydock_core::task::TaskId;
@@ -43,19 +42,9 @@ impl SledStore {
         &self,
         records: &[BootActionRecord],
     ) -> StoreResult<Vec<BootActionRecord>> {
-        let Some(first) = records.first() else {
+        let Some(first) = BootActionRecord::check_batch(records)? else {
             return Ok(Vec::new());
         };
-        if records
-            .iter()
-            .any(|r| r.task != first.task || r.node != first.node)
-        {
-            return Err(StoreError::new(
-                StoreErrorKind::Conflict,
-                "boot action records of one call must share their task and node",
-            )
-            .for_task(first.task));
-        }
         let _w = self.write_lock();
         let existing: Vec<BootActionRecord> = self
             .bootactions_of_node(&first.node)?
@@ -110,16 +99,7 @@ impl SledStore {
                 format!("boot action {id} does not exist"),
             ));
         };
-        if record.status.is_final() {
-            return Err(StoreError::new(
-                StoreErrorKind::Conflict,
-                format!("Action {id} status finalized, not available for update."),
-            )
-            .for_task(record.task));
-        }
-        record.status = status;
-        record.details.extend(details.iter().cloned());
-        record.updated = Some(Utc::now());
+        record.apply_status(status, details)?;
         self.bootaction_tree()
             .insert(key, encode(&record))
             .map_err(|e| sled_error(e, &format!("updating boot action {id}")))?;

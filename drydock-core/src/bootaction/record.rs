@@ -234,6 +234,50 @@ pub struct BootActionRecord {
 }
 
 impl BootActionRecord {
+    /// Checks a batch of records for `Store::put_bootactions`: they must all belong to one task
+    /// and one node. Returns the first record (`None` for an empty batch). Every store calls it.
+    pub fn check_batch(
+        records: &[BootActionRecord],
+    ) -> crate::store::StoreResult<Option<&BootActionRecord>> {
+        let Some(first) = records.first() else {
+            return Ok(None);
+        };
+        if records
+            .iter()
+            .any(|r| r.task != first.task || r.node != first.node)
+        {
+            return Err(crate::store::StoreError::new(
+                crate::store::StoreErrorKind::Conflict,
+                "boot action records of one call must share their task and node",
+            )
+            .for_task(first.task));
+        }
+        Ok(Some(first))
+    }
+
+    /// Applies a status report for `Store::set_bootaction_status`: refused (`Conflict`, the
+    /// reference's 409) when the status is already final. Every store calls it.
+    pub fn apply_status(
+        &mut self,
+        status: BootActionStatus,
+        details: &[BootActionDetail],
+    ) -> crate::store::StoreResult<()> {
+        if self.status.is_final() {
+            return Err(crate::store::StoreError::new(
+                crate::store::StoreErrorKind::Conflict,
+                format!(
+                    "Action {} status finalized, not available for update.",
+                    self.action_id
+                ),
+            )
+            .for_task(self.task));
+        }
+        self.status = status;
+        self.details.extend(details.iter().cloned());
+        self.updated = Some(Utc::now());
+        Ok(())
+    }
+
     /// A new record: `Pending` when signalling, else `Unreported`.
     pub fn new(
         action_name: impl Into<String>,

@@ -355,16 +355,20 @@ impl Runner {
         Ok(())
     }
 
-    async fn site(&self) -> Result<bool> {
-        if self.orch.inner.node_driver.is_none() {
-            self.message(
-                MessageLevel::Error,
-                ContextType::None,
-                "",
-                "No node driver enabled, ending task.".into(),
-            )
+    /// Whether a node driver is configured; if not, the task fails with the reference's message.
+    async fn has_node_driver(&self) -> Result<bool> {
+        if self.orch.inner.node_driver.is_some() {
+            return Ok(true);
+        }
+        let text = "No node driver enabled, ending task.".to_owned();
+        self.message(MessageLevel::Error, ContextType::None, "", text)
             .await?;
-            self.task.lock().await.result.failure(None);
+        self.task.lock().await.result.failure(None);
+        Ok(false)
+    }
+
+    async fn site(&self) -> Result<bool> {
+        if !self.has_node_driver().await? {
             return Ok(false);
         }
         if self.action == Action::PrepareSite {
@@ -409,15 +413,7 @@ impl Runner {
 
     async fn nodes(&self) -> Result<bool> {
         let needs_node_driver = self.action != Action::VerifyNodes;
-        if needs_node_driver && self.orch.inner.node_driver.is_none() {
-            self.message(
-                MessageLevel::Error,
-                ContextType::None,
-                "",
-                "No node driver enabled, ending task.".into(),
-            )
-            .await?;
-            self.task.lock().await.result.failure(None);
+        if needs_node_driver && !self.has_node_driver().await? {
             return Ok(false);
         }
         let filter = self.task.lock().await.node_filter.clone();

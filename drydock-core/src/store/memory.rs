@@ -267,19 +267,9 @@ impl Store for MemoryStore {
         &self,
         records: &[BootActionRecord],
     ) -> StoreResult<Vec<BootActionRecord>> {
-        let Some(first) = records.first() else {
+        let Some(first) = BootActionRecord::check_batch(records)? else {
             return Ok(Vec::new());
         };
-        if records
-            .iter()
-            .any(|r| r.task != first.task || r.node != first.node)
-        {
-            return Err(StoreError::new(
-                StoreErrorKind::Conflict,
-                "boot action records of one call must share their task and node",
-            )
-            .for_task(first.task));
-        }
         let mut s = self.lock();
         let existing: Vec<BootActionRecord> = s
             .bootactions
@@ -335,16 +325,7 @@ impl Store for MemoryStore {
                 format!("boot action {id} does not exist"),
             ));
         };
-        if record.status.is_final() {
-            return Err(StoreError::new(
-                StoreErrorKind::Conflict,
-                format!("Action {id} status finalized, not available for update."),
-            )
-            .for_task(record.task));
-        }
-        record.status = status;
-        record.details.extend(details.iter().cloned());
-        record.updated = Some(Utc::now());
+        record.apply_status(status, details)?;
         Ok(record.clone())
     }
 }

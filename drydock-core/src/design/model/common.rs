@@ -39,7 +39,8 @@ pub(crate) fn inherit<T: Clone>(
     }
 }
 
-/// A secret from a design (a BMC password): never shown by `Debug`, `Display` or `Serialize`.
+/// A secret from a design (a BMC password): never shown by `Debug`, `Display` or `Serialize`,
+/// and wiped from memory when dropped.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
 
@@ -52,6 +53,12 @@ impl Secret {
     /// The secret value, for the code that must send it.
     pub fn expose(&self) -> &str {
         &self.0
+    }
+}
+
+impl Drop for Secret {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
     }
 }
 
