@@ -6,8 +6,9 @@
 //!   session opened with the old one. The key's `Debug` shows host, port and user only.
 //! * Limit: every open session, in use or idle in the cache, holds one permit of the global
 //!   semaphore. A call that needs a new session while none is free closes the least recently
-//!   used idle session (of any BMC) to take its permit; when every session is in use, it waits,
-//!   and sessions handed back while someone waits are closed instead of cached.
+//!   used idle session (of any BMC) to take its permit; when every session is in use, it waits
+//!   until a session is handed back (and reuses it if it is for its BMC, else closes it) or a
+//!   permit is released.
 //! * Idle sessions older than the idle limit are never reused: they are dropped (one
 //!   best-effort Close Session datagram, no wait, as the BMC may have expired them already)
 //!   on the next checkout or check-in of any BMC.
@@ -19,7 +20,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, TryAcquireError};
 use tokio::time::Instant;
 
 use crate::IpmiClient;
@@ -76,13 +77,22 @@ pub(crate) struct Lease {
 #[derive(Default)]
 struct State {
     idle: HashMap<BmcKey, Vec<Idle>>,
-    waiters: usize,
+}
+
+/// What a checkout found under the lock.
+enum Found {
+    Cached(Idle),
+    Permit(OwnedSemaphorePermit),
+    Evict(BmcKey, Idle),
+    Wait,
 }
 
 /// The session cache (or, with reuse off, only the limit).
 pub(crate) struct SessionPool {
     limit: Arc<Semaphore>,
     state: Mutex<State>,
+    /// Signalled when a session is cached.
+    returned: Notify,
     salt: [u8; 16],
     idle_timeout: Duration,
     reuse: bool,
@@ -102,20 +112,12 @@ impl fmt::Debug for SessionPool {
     }
 }
 
-/// Decrements the waiter count when a wait for a permit ends (also when cancelled).
-struct Waiting<'a>(&'a SessionPool);
-
-impl Drop for Waiting<'_> {
-    fn drop(&mut self) {
-        self.0.lock().waiters -= 1;
-    }
-}
-
 impl SessionPool {
     pub(crate) fn new(max_sessions: usize, idle_timeout: Duration, reuse: bool) -> SessionPool {
         SessionPool {
             limit: Arc::new(Semaphore::new(max_sessions.max(1))),
             state: Mutex::new(State::default()),
+            returned: Notify::new(),
             salt: rand::random(),
             idle_timeout,
             reuse,
@@ -179,30 +181,52 @@ impl SessionPool {
     /// else a new one (taking a permit of the global limit first).
     pub(crate) async fn checkout(&self, config: &IpmiConfig, reuse: bool) -> Result<Lease> {
         let key = self.key(config);
-        if self.reuse && reuse {
-            let (expired, cached) = {
+        let reuse = self.reuse && reuse;
+        let closed = || Error::Config("the session limiter is closed".into());
+        let permit = loop {
+            let returned = self.returned.notified();
+            tokio::pin!(returned);
+            returned.as_mut().enable();
+            let (expired, found) = {
                 let mut state = self.lock();
                 let expired = self.take_expired(&mut state);
-                let cached = state.idle.get_mut(&key).and_then(Vec::pop);
-                if state.idle.get(&key).is_some_and(Vec::is_empty) {
-                    state.idle.remove(&key);
-                }
-                (expired, cached)
+                let found = match reuse.then(|| pop(&mut state, &key)).flatten() {
+                    Some(idle) => Found::Cached(idle),
+                    None => match self.limit.clone().try_acquire_owned() {
+                        Ok(permit) => Found::Permit(permit),
+                        Err(TryAcquireError::Closed) => return Err(closed()),
+                        Err(TryAcquireError::NoPermits) => match pop_oldest(&mut state) {
+                            Some((key, idle)) => Found::Evict(key, idle),
+                            None => Found::Wait,
+                        },
+                    },
+                };
+                (expired, found)
             };
             self.drop_sessions(expired);
-            if let Some(idle) = cached {
-                tracing::debug!(bmc = ?key, "reusing the cached IPMI session");
-                self.reused.fetch_add(1, Ordering::Relaxed);
-                return Ok(Lease {
-                    answered_at_checkout: idle.client.answered(),
-                    client: idle.client,
-                    reused: true,
-                    permit: idle._permit,
-                    key,
-                });
+            match found {
+                Found::Cached(idle) => {
+                    tracing::debug!(bmc = ?key, "reusing the cached IPMI session");
+                    self.reused.fetch_add(1, Ordering::Relaxed);
+                    return Ok(Lease {
+                        answered_at_checkout: idle.client.answered(),
+                        client: idle.client,
+                        reused: true,
+                        permit: idle._permit,
+                        key,
+                    });
+                }
+                Found::Permit(permit) => break permit,
+                Found::Evict(other, idle) => {
+                    tracing::debug!(bmc = ?other, "session limit reached: closing an idle session");
+                    self.close_client(idle.client, &other).await;
+                }
+                Found::Wait => tokio::select! {
+                    permit = self.limit.clone().acquire_owned() => break permit.map_err(|_| closed())?,
+                    () = &mut returned => {}
+                },
             }
-        }
-        let permit = self.permit().await?;
+        };
         let client = IpmiClient::connect(config).await?;
         self.opened.fetch_add(1, Ordering::Relaxed);
         Ok(Lease {
@@ -214,59 +238,9 @@ impl SessionPool {
         })
     }
 
-    /// A permit of the global limit: a free one, else one of the least recently used idle
-    /// session (closed for it), else the next one released.
-    async fn permit(&self) -> Result<OwnedSemaphorePermit> {
-        let closed = || Error::Config("the session limiter is closed".into());
-        loop {
-            match self.limit.clone().try_acquire_owned() {
-                Ok(permit) => return Ok(permit),
-                Err(tokio::sync::TryAcquireError::Closed) => return Err(closed()),
-                Err(tokio::sync::TryAcquireError::NoPermits) => {}
-            }
-            let evicted = {
-                let mut state = self.lock();
-                let oldest = state
-                    .idle
-                    .iter()
-                    .flat_map(|(k, v)| v.iter().enumerate().map(move |(i, s)| (k, i, s.since)))
-                    .min_by_key(|(_, _, since)| *since)
-                    .map(|(k, i, _)| (k.clone(), i));
-                match oldest {
-                    Some((key, i)) => {
-                        let sessions = state.idle.get_mut(&key).expect("key just seen");
-                        let idle = sessions.remove(i);
-                        if sessions.is_empty() {
-                            state.idle.remove(&key);
-                        }
-                        Some((key, idle))
-                    }
-                    None => {
-                        state.waiters += 1;
-                        None
-                    }
-                }
-            };
-            match evicted {
-                Some((key, idle)) => {
-                    tracing::debug!(bmc = ?key, "session limit reached: closing an idle session");
-                    self.close_client(idle.client, &key).await;
-                }
-                None => {
-                    let _waiting = Waiting(self);
-                    return self
-                        .limit
-                        .clone()
-                        .acquire_owned()
-                        .await
-                        .map_err(|_| closed());
-                }
-            }
-        }
-    }
-
-    /// Hands a session back after a call: cached when reuse is on, the session is `healthy`
-    /// and nobody waits for a permit; else closed (awaited when healthy, else best effort).
+    /// Hands a session back after a call: cached when reuse is on and the session is
+    /// `healthy` (waking calls waiting for a session); else closed (awaited when healthy,
+    /// else best effort).
     pub(crate) async fn checkin(&self, lease: Lease, healthy: bool) {
         let Lease {
             client,
@@ -287,19 +261,16 @@ impl SessionPool {
             let expired = {
                 let mut state = self.lock();
                 let expired = self.take_expired(&mut state);
-                if state.waiters == 0 {
-                    state.idle.entry(key.clone()).or_default().push(Idle {
-                        client,
-                        _permit: permit,
-                        since: Instant::now(),
-                    });
-                    drop(state);
-                    self.drop_sessions(expired);
-                    return;
-                }
+                state.idle.entry(key).or_default().push(Idle {
+                    client,
+                    _permit: permit,
+                    since: Instant::now(),
+                });
                 expired
             };
+            self.returned.notify_waiters();
             self.drop_sessions(expired);
+            return;
         }
         self.close_client(client, &key).await;
         drop(permit);
@@ -331,6 +302,32 @@ impl SessionPool {
         join_all(closes).await;
         count
     }
+}
+
+/// The most recently used idle session of `key`.
+fn pop(state: &mut State, key: &BmcKey) -> Option<Idle> {
+    let sessions = state.idle.get_mut(key)?;
+    let idle = sessions.pop();
+    if sessions.is_empty() {
+        state.idle.remove(key);
+    }
+    idle
+}
+
+/// The least recently used idle session of any BMC.
+fn pop_oldest(state: &mut State) -> Option<(BmcKey, Idle)> {
+    let (key, i) = state
+        .idle
+        .iter()
+        .flat_map(|(k, v)| v.iter().enumerate().map(move |(i, s)| (k, i, s.since)))
+        .min_by_key(|(_, _, since)| *since)
+        .map(|(k, i, _)| (k.clone(), i))?;
+    let sessions = state.idle.get_mut(&key)?;
+    let idle = sessions.remove(i);
+    if sessions.is_empty() {
+        state.idle.remove(&key);
+    }
+    Some((key, idle))
 }
 
 /// Runs `futures` concurrently to completion (no extra dependency).
