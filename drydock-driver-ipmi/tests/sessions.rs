@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use common::Sim;
+use common::fake_bmc::{self, Event, Script};
 use drydock_core::design::{OobParameters, OobType, Secret};
 use drydock_core::driver::{
     BootDevice, BootPersistence, DriverErrorKind, OobDriver, OobTarget, PowerAction, PowerState,
@@ -246,4 +247,65 @@ async fn dropping_the_driver_closes_its_sessions() {
     assert_eq!(sim.active_sessions(), 1);
     drop(d);
     assert_eq!(sim.wait_active_sessions(0), 0);
+}
+
+#[tokio::test]
+async fn only_a_stale_session_is_retried_and_never_after_it_answered() {
+    // The BMC forgets a session after 3 commands (Set Session Privilege Level included).
+    let (port, log) = fake_bmc::start(Script {
+        commands_per_session: Some(3),
+        ..Script::default()
+    })
+    .await;
+    let d = IpmiDriver::new(IpmiDriverConfig {
+        timeout_ms: 100,
+        retries: 1,
+        ..config()
+    });
+    let t = target_port(port);
+    assert_eq!(d.power_state(&t).await.unwrap(), PowerState::Off);
+    assert_eq!(d.power_state(&t).await.unwrap(), PowerState::Off);
+    // Stale before answering anything: retried once on a new session.
+    assert_eq!(d.power_state(&t).await.unwrap(), PowerState::Off);
+    let s = d.session_stats();
+    assert_eq!(
+        (s.opened, s.reused, s.closed, s.idle),
+        (2, 2, 1, 1),
+        "{s:?}"
+    );
+
+    // The cached session answers the power reading, then goes silent on Chassis Control:
+    // the power change is not sent again on a new session, and the session is dropped.
+    let e = d.set_power(&t, PowerAction::On).await.unwrap_err();
+    assert_eq!(e.kind, DriverErrorKind::TimedOut, "{e}");
+    let s = d.session_stats();
+    assert_eq!(
+        (s.opened, s.reused, s.closed, s.idle),
+        (2, 3, 2, 0),
+        "{s:?}"
+    );
+    // No third session was opened for it (the BMC ignored the command: power stays off).
+    let events = log.lock().unwrap().clone();
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| matches!(e, Event::Active(_)))
+            .count(),
+        2,
+        "{events:?}"
+    );
+    assert_eq!(d.power_state(&t).await.unwrap(), PowerState::Off);
+    assert_eq!(d.session_stats().opened, 3);
+}
+
+fn target_port(port: u16) -> OobTarget {
+    OobTarget {
+        node: "fake".into(),
+        kind: OobType::Ipmi,
+        address: Some(IpAddr::V4(Ipv4Addr::LOCALHOST)),
+        port: Some(port),
+        account: Some("admin".into()),
+        credential: Some(Secret::new("password")),
+        parameters: OobParameters::default(),
+    }
 }
