@@ -1,54 +1,5 @@
-//! [`IpmiDriver`]: the core's [`OobDriver`] over the native RMCP+ client.
-//!
-//! # Sessions
-//!
-//! With [`IpmiDriverConfig::reuse_sessions`] on (the default), the driver keeps the
-//! authenticated RMCP+ session of a call for the next call on the same BMC (same address,
-//! port, user and password): the orchestrator's SetPxeBoot then PowerCycle, or a power change
-//! and its polling, run on one session instead of a handshake each.
-//!
-//! * A session idle longer than [`IpmiDriverConfig::session_idle_ms`] (default 30 s, below the
-//!   60 s after which BMCs commonly expire sessions) is never reused: it is dropped with one
-//!   best-effort Close Session datagram on the next driver call, and a new session is opened.
-//! * When a call on a reused session fails before the BMC answered anything, with an error
-//!   meaning the session may be gone ([`Error::is_session_lost`]: timeout, bytes that do not
-//!   verify, completion code 0x87/0x88), the session is dropped and the call is run once more
-//!   on a new session. Errors after the session answered are returned as they are (a power
-//!   change is not sent twice), and the session is not cached again if the error was
-//!   session-level.
-//! * A changed password never reuses a session opened with the old one: the cache key holds a
-//!   salted digest of the password. Keys print as `user@host:port`.
-//! * [`IpmiDriverConfig::max_concurrent_sessions`] bounds every open session, idle ones
-//!   included. A call needing a new session when the limit is reached closes the least
-//!   recently used idle session (of any BMC) and takes its place; when all sessions are in
-//!   use, it waits for one, and sessions handed back while calls wait are closed rather than
-//!   cached.
-//! * [`IpmiDriver::close`] closes the idle sessions (Close Session sent and awaited); dropping
-//!   the driver sends one Close Session datagram for each without waiting.
-//!
-//! With `reuse_sessions` off, every call opens a session, does its work, then closes it
-//! (connect–work–close): no session outlives a call. The same global limit applies.
-//!
-//! # Semantics
-//!
-//! * [`OobDriver::set_power`] reads the power state first and is idempotent: `On` on a node
-//!   already on, and `Off`/`SoftOff` on a node already off, send nothing. `Cycle` and `Reset` of
-//!   a node that is off power it on (a BMC may refuse to cycle an off chassis). Otherwise the
-//!   command is sent and the state polled every [`IpmiDriverConfig::power_poll_interval_ms`]
-//!   until it is `On` (`On`, `Cycle`, `Reset`) or `Off` (`Off`, `SoftOff`), or until
-//!   [`IpmiDriverConfig::power_deadline_ms`] has passed ([`DriverErrorKind::TimedOut`]). After a
-//!   cycle command the driver first looks for the off phase (at most
-//!   [`IpmiDriverConfig::cycle_off_window_ms`], as a BMC may still report on for a moment), then
-//!   waits for on, however long the BMC reports off. Retryable errors while polling (a BMC busy
-//!   mid-cycle) are tolerated until the deadline.
-//! * [`OobDriver::set_boot_device`] sets the boot flags, then reads them back; a different device
-//!   is a [`DriverErrorKind::Permanent`] error. Only the device is compared: some BMCs
-//!   (`ipmi_sim` among them) ignore the persistent and EFI bits.
-//! * [`OobDriver::configure_pxe`] sets the next boot (one-time) to PXE, with the configured
-//!   legacy/EFI mode. IPMI has nothing else to prepare for network boot.
-//! * [`OobDriver::interrogate`] reports the power state and the facts `manufacturer_id`,
-//!   `product_id`, `device_id`, `device_revision`, `firmware_revision`, `ipmi_version`,
-//!   `cipher_suite` and, when the BMC has a SEL, `sel_entries`.
+//! [`IpmiDriver`]: the core's [`OobDriver`] over the native RMCP+ client (its documentation
+//! describes sessions and semantics).
 
 use std::time::Duration;
 
@@ -103,7 +54,7 @@ pub struct IpmiDriverConfig {
     /// Sessions open at once across all BMCs, idle cached ones included (default 64).
     pub max_concurrent_sessions: usize,
     /// Keep a BMC's session for the next call on it (default true); off: one session per
-    /// call. See the [module documentation](self).
+    /// call. See [sessions](IpmiDriver#sessions).
     pub reuse_sessions: bool,
     /// How long a cached session may stay idle and still be reused, in milliseconds
     /// (default 30000; keep it below the BMCs' session timeout, commonly 60 s).
@@ -129,7 +80,57 @@ impl Default for IpmiDriverConfig {
     }
 }
 
-/// The IPMI out-of-band driver. See the [module documentation](self) for its semantics.
+/// The IPMI out-of-band driver.
+///
+/// # Sessions
+///
+/// With [`IpmiDriverConfig::reuse_sessions`] on (the default), the driver keeps the
+/// authenticated RMCP+ session of a call for the next call on the same BMC (same address,
+/// port, user and password): the orchestrator's SetPxeBoot then PowerCycle, or a power change
+/// and its polling, run on one session instead of a handshake each.
+///
+/// * A session idle longer than [`IpmiDriverConfig::session_idle_ms`] (default 30 s, below the
+///   60 s after which BMCs commonly expire sessions) is never reused: it is dropped with one
+///   best-effort Close Session datagram on the next driver call, and a new session is opened.
+/// * When a call on a reused session fails before the BMC answered anything, with an error
+///   meaning the session may be gone ([`Error::is_session_lost`]: timeout, bytes that do not
+///   verify, completion code 0x87/0x88), the session is dropped and the call is run once more
+///   on a new session. Errors after the session answered are returned as they are (a power
+///   change is not sent twice), and the session is not cached again if the error was
+///   session-level.
+/// * A changed password never reuses a session opened with the old one: the cache key holds a
+///   salted digest of the password. Keys print as `user@host:port`.
+/// * [`IpmiDriverConfig::max_concurrent_sessions`] bounds every open session, idle ones
+///   included. A call needing a new session when the limit is reached closes the least
+///   recently used idle session (of any BMC) and takes its place; when all sessions are in
+///   use, it waits for one, and sessions handed back while calls wait are closed rather than
+///   cached.
+/// * [`IpmiDriver::close`] closes the idle sessions (Close Session sent and awaited); dropping
+///   the driver sends one Close Session datagram for each without waiting.
+///
+/// With `reuse_sessions` off, every call opens a session, does its work, then closes it
+/// (connect–work–close): no session outlives a call. The same global limit applies.
+///
+/// # Semantics
+///
+/// * [`OobDriver::set_power`] reads the power state first and is idempotent: `On` on a node
+///   already on, and `Off`/`SoftOff` on a node already off, send nothing. `Cycle` and `Reset` of
+///   a node that is off power it on (a BMC may refuse to cycle an off chassis). Otherwise the
+///   command is sent and the state polled every [`IpmiDriverConfig::power_poll_interval_ms`]
+///   until it is `On` (`On`, `Cycle`, `Reset`) or `Off` (`Off`, `SoftOff`), or until
+///   [`IpmiDriverConfig::power_deadline_ms`] has passed ([`DriverErrorKind::TimedOut`]). After a
+///   cycle command the driver first looks for the off phase (at most
+///   [`IpmiDriverConfig::cycle_off_window_ms`], as a BMC may still report on for a moment), then
+///   waits for on, however long the BMC reports off. Retryable errors while polling (a BMC busy
+///   mid-cycle) are tolerated until the deadline.
+/// * [`OobDriver::set_boot_device`] sets the boot flags, then reads them back; a different device
+///   is a [`DriverErrorKind::Permanent`] error. Only the device is compared: some BMCs
+///   (`ipmi_sim` among them) ignore the persistent and EFI bits.
+/// * [`OobDriver::configure_pxe`] sets the next boot (one-time) to PXE, with the configured
+///   legacy/EFI mode. IPMI has nothing else to prepare for network boot.
+/// * [`OobDriver::interrogate`] reports the power state and the facts `manufacturer_id`,
+///   `product_id`, `device_id`, `device_revision`, `firmware_revision`, `ipmi_version`,
+///   `cipher_suite` and, when the BMC has a SEL, `sel_entries`.
 ///
 /// ```
 /// use drydock_core::driver::OobDriver;
