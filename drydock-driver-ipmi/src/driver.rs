@@ -57,7 +57,8 @@ pub struct IpmiDriverConfig {
     /// call. See [sessions](IpmiDriver#sessions).
     pub reuse_sessions: bool,
     /// How long a cached session may stay idle and still be reused, in milliseconds
-    /// (default 30000; keep it below the BMCs' session timeout, commonly 60 s).
+    /// (default 30000; keep it below the BMCs' session timeout, commonly 60 s; 0 never
+    /// reuses a session).
     pub session_idle_ms: u64,
 }
 
