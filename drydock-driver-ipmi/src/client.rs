@@ -1,12 +1,14 @@
 //! The public async client: [`IpmiClient`].
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use tokio::sync::Mutex;
 
 use crate::commands::{
     BootFlags, ChassisStatus, Command, DeviceId, PowerAction, PowerState, SelInfo,
 };
 use crate::config::IpmiConfig;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::rmcp::{AsfPing, AsfPong};
 use crate::session::Session;
 use crate::transport::Transport;
@@ -20,6 +22,7 @@ use crate::transport::Transport;
 pub struct IpmiClient {
     session: Mutex<Session>,
     suite: u8,
+    answered: AtomicU64,
 }
 
 impl IpmiClient {
@@ -31,6 +34,7 @@ impl IpmiClient {
         Ok(IpmiClient {
             session: Mutex::new(session),
             suite,
+            answered: AtomicU64::new(0),
         })
     }
 
@@ -68,11 +72,26 @@ impl IpmiClient {
             cmd,
             data: data.to_vec(),
         };
-        Ok(self.session.lock().await.request(&command).await?.data)
+        self.run(command).await
     }
 
     async fn run(&self, command: Command) -> Result<Vec<u8>> {
-        Ok(self.session.lock().await.request(&command).await?.data)
+        let result = self.session.lock().await.request(&command).await;
+        match &result {
+            Ok(_) => {}
+            Err(e @ Error::CompletionCode { .. }) if !e.is_session_lost() => {}
+            Err(_) => return result.map(|rs| rs.data),
+        }
+        self.answered.fetch_add(1, Ordering::Relaxed);
+        result.map(|rs| rs.data)
+    }
+
+    /// How many requests of this session the BMC answered (with any completion code but
+    /// those meaning the session is gone, see [`Error::is_session_lost`]).
+    ///
+    /// A session that answered nothing since some point may have been dropped by the BMC.
+    pub fn answered(&self) -> u64 {
+        self.answered.load(Ordering::Relaxed)
     }
 
     /// Get Device ID.

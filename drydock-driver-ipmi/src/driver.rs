@@ -1,33 +1,5 @@
-//! [`IpmiDriver`]: the core's [`OobDriver`] over the native RMCP+ client.
-//!
-//! # Sessions
-//!
-//! Every driver call opens one session, does its work (for power changes: the command and the
-//! polling), then closes the session: connect–work–close per operation. No session outlives a
-//! call, so nothing has to be invalidated when a BMC reboots or a password changes. A global
-//! semaphore ([`IpmiDriverConfig::max_concurrent_sessions`]) bounds the sessions open at once
-//! across all BMCs; calls wait for a permit.
-//!
-//! # Semantics
-//!
-//! * [`OobDriver::set_power`] reads the power state first and is idempotent: `On` on a node
-//!   already on, and `Off`/`SoftOff` on a node already off, send nothing. `Cycle` and `Reset` of
-//!   a node that is off power it on (a BMC may refuse to cycle an off chassis). Otherwise the
-//!   command is sent and the state polled every [`IpmiDriverConfig::power_poll_interval_ms`]
-//!   until it is `On` (`On`, `Cycle`, `Reset`) or `Off` (`Off`, `SoftOff`), or until
-//!   [`IpmiDriverConfig::power_deadline_ms`] has passed ([`DriverErrorKind::TimedOut`]). After a
-//!   cycle command the driver first looks for the off phase (at most
-//!   [`IpmiDriverConfig::cycle_off_window_ms`], as a BMC may still report on for a moment), then
-//!   waits for on, however long the BMC reports off. Retryable errors while polling (a BMC busy
-//!   mid-cycle) are tolerated until the deadline.
-//! * [`OobDriver::set_boot_device`] sets the boot flags, then reads them back; a different device
-//!   is a [`DriverErrorKind::Permanent`] error. Only the device is compared: some BMCs
-//!   (`ipmi_sim` among them) ignore the persistent and EFI bits.
-//! * [`OobDriver::configure_pxe`] sets the next boot (one-time) to PXE, with the configured
-//!   legacy/EFI mode. IPMI has nothing else to prepare for network boot.
-//! * [`OobDriver::interrogate`] reports the power state and the facts `manufacturer_id`,
-//!   `product_id`, `device_id`, `device_revision`, `firmware_revision`, `ipmi_version`,
-//!   `cipher_suite` and, when the BMC has a SEL, `sel_entries`.
+//! [`IpmiDriver`]: the core's [`OobDriver`] over the native RMCP+ client (its documentation
+//! describes sessions and semantics).
 
 use std::time::Duration;
 
@@ -37,12 +9,12 @@ use drydock_core::driver::{
     BootDevice, BootPersistence, Capabilities, DriverError, DriverErrorKind, OobDriver, OobFacts,
     OobTarget, Operation, PowerAction, PowerState,
 };
-use tokio::sync::{Semaphore, SemaphorePermit};
 use tokio::time::Instant;
 
 use crate::commands;
 use crate::config::{DEFAULT_PORT, IpmiConfig};
 use crate::error::{Error, ErrorKind};
+use crate::pool::{Lease, SessionPool, SessionStats};
 use crate::{IpmiClient, PrivilegeLevel};
 
 const DRIVER: &str = "ipmi";
@@ -54,6 +26,8 @@ const DRIVER: &str = "ipmi";
 /// let c: IpmiDriverConfig = serde_json::from_str(r#"{"power_deadline_ms": 5000}"#).unwrap();
 /// assert_eq!(c.power_poll_interval_ms, 1000);
 /// assert_eq!(c.max_concurrent_sessions, 64);
+/// assert!(c.reuse_sessions);
+/// assert_eq!(c.session_idle_ms, 30_000);
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -77,8 +51,15 @@ pub struct IpmiDriverConfig {
     pub cycle_off_window_ms: u64,
     /// Boot in EFI mode when setting the boot device (default legacy).
     pub efi_boot: bool,
-    /// Sessions open at once across all BMCs (default 64).
+    /// Sessions open at once across all BMCs, idle cached ones included (default 64).
     pub max_concurrent_sessions: usize,
+    /// Keep a BMC's session for the next call on it (default true); off: one session per
+    /// call. See [sessions](IpmiDriver#sessions).
+    pub reuse_sessions: bool,
+    /// How long a cached session may stay idle and still be reused, in milliseconds
+    /// (default 30000; keep it below the BMCs' session timeout, commonly 60 s; 0 never
+    /// reuses a session).
+    pub session_idle_ms: u64,
 }
 
 impl Default for IpmiDriverConfig {
@@ -94,11 +75,63 @@ impl Default for IpmiDriverConfig {
             cycle_off_window_ms: 5_000,
             efi_boot: false,
             max_concurrent_sessions: 64,
+            reuse_sessions: true,
+            session_idle_ms: 30_000,
         }
     }
 }
 
-/// The IPMI out-of-band driver. See the [module documentation](self) for its semantics.
+/// The IPMI out-of-band driver.
+///
+/// # Sessions
+///
+/// With [`IpmiDriverConfig::reuse_sessions`] on (the default), the driver keeps the
+/// authenticated RMCP+ session of a call for the next call on the same BMC (same address,
+/// port, user and password): the orchestrator's SetPxeBoot then PowerCycle, or a power change
+/// and its polling, run on one session instead of a handshake each.
+///
+/// * A session idle longer than [`IpmiDriverConfig::session_idle_ms`] (default 30 s, below the
+///   60 s after which BMCs commonly expire sessions) is never reused: it is dropped with one
+///   best-effort Close Session datagram on the next driver call, and a new session is opened.
+/// * When a call on a reused session fails before the BMC answered anything, with an error
+///   meaning the session may be gone ([`Error::is_session_lost`]: timeout, bytes that do not
+///   verify, completion code 0x87/0x88), the session is dropped and the call is run once more
+///   on a new session. Errors after the session answered are returned as they are (a power
+///   change is not sent twice), and the session is not cached again if the error was
+///   session-level.
+/// * A changed password never reuses a session opened with the old one: the cache key holds a
+///   salted digest of the password. Keys print as `user@host:port`.
+/// * [`IpmiDriverConfig::max_concurrent_sessions`] bounds every open session, idle ones
+///   included. A call needing a new session when the limit is reached closes the least
+///   recently used idle session (of any BMC) and takes its place; when all sessions are in
+///   use, it waits for one, and sessions handed back while calls wait are closed rather than
+///   cached.
+/// * [`IpmiDriver::close`] closes the idle sessions (Close Session sent and awaited); dropping
+///   the driver sends one Close Session datagram for each without waiting.
+///
+/// With `reuse_sessions` off, every call opens a session, does its work, then closes it
+/// (connect–work–close): no session outlives a call. The same global limit applies.
+///
+/// # Semantics
+///
+/// * [`OobDriver::set_power`] reads the power state first and is idempotent: `On` on a node
+///   already on, and `Off`/`SoftOff` on a node already off, send nothing. `Cycle` and `Reset` of
+///   a node that is off power it on (a BMC may refuse to cycle an off chassis). Otherwise the
+///   command is sent and the state polled every [`IpmiDriverConfig::power_poll_interval_ms`]
+///   until it is `On` (`On`, `Cycle`, `Reset`) or `Off` (`Off`, `SoftOff`), or until
+///   [`IpmiDriverConfig::power_deadline_ms`] has passed ([`DriverErrorKind::TimedOut`]). After a
+///   cycle command the driver first looks for the off phase (at most
+///   [`IpmiDriverConfig::cycle_off_window_ms`], as a BMC may still report on for a moment), then
+///   waits for on, however long the BMC reports off. Retryable errors while polling (a BMC busy
+///   mid-cycle) are tolerated until the deadline.
+/// * [`OobDriver::set_boot_device`] sets the boot flags, then reads them back; a different device
+///   is a [`DriverErrorKind::Permanent`] error. Only the device is compared: some BMCs
+///   (`ipmi_sim` among them) ignore the persistent and EFI bits.
+/// * [`OobDriver::configure_pxe`] sets the next boot (one-time) to PXE, with the configured
+///   legacy/EFI mode. IPMI has nothing else to prepare for network boot.
+/// * [`OobDriver::interrogate`] reports the power state and the facts `manufacturer_id`,
+///   `product_id`, `device_id`, `device_revision`, `firmware_revision`, `ipmi_version`,
+///   `cipher_suite` and, when the BMC has a SEL, `sel_entries`.
 ///
 /// ```
 /// use drydock_core::driver::OobDriver;
@@ -109,17 +142,29 @@ impl Default for IpmiDriverConfig {
 #[derive(Debug)]
 pub struct IpmiDriver {
     config: IpmiDriverConfig,
-    sessions: Semaphore,
+    sessions: SessionPool,
 }
 
 impl IpmiDriver {
     /// A driver with `config`. A `max_concurrent_sessions` of 0 is taken as 1.
     pub fn new(config: IpmiDriverConfig) -> IpmiDriver {
-        let permits = config.max_concurrent_sessions.max(1);
-        IpmiDriver {
-            config,
-            sessions: Semaphore::new(permits),
-        }
+        let sessions = SessionPool::new(
+            config.max_concurrent_sessions,
+            Duration::from_millis(config.session_idle_ms),
+            config.reuse_sessions,
+        );
+        IpmiDriver { config, sessions }
+    }
+
+    /// Closes every idle cached session, sending Close Session and waiting for the answers;
+    /// returns how many were closed. The driver stays usable (later calls open new sessions).
+    pub async fn close(&self) -> usize {
+        self.sessions.close_idle().await
+    }
+
+    /// Counters of the sessions opened, reused and closed, and the number idle now.
+    pub fn session_stats(&self) -> SessionStats {
+        self.sessions.stats()
     }
 
     /// The driver's configuration.
@@ -182,32 +227,24 @@ impl IpmiDriver {
         Ok(config)
     }
 
-    /// Takes a session permit and opens a session with `target`'s BMC.
+    /// A session with `target`'s BMC (cached when `reuse`), under the global limit.
     async fn open(
         &self,
+        config: &IpmiConfig,
         target: &OobTarget,
         op: Operation,
-    ) -> Result<(SemaphorePermit<'_>, IpmiClient), DriverError> {
-        let config = self.client_config(target, op)?;
-        let permit = self.sessions.acquire().await.map_err(|_| {
-            err(
-                DriverErrorKind::Permanent,
-                op,
-                target,
-                "session limiter closed",
-            )
-        })?;
-        let client = IpmiClient::connect(&config)
+        reuse: bool,
+    ) -> Result<Lease, DriverError> {
+        self.sessions
+            .checkout(config, reuse)
             .await
-            .map_err(|e| from_ipmi(e, op, target, "cannot open a session with the BMC"))?;
-        Ok((permit, client))
+            .map_err(|e| from_ipmi(e, op, target, "cannot open a session with the BMC"))
     }
 
-    /// Closes `client`; a failure to close is logged, not returned (the work is done).
-    async fn close(client: IpmiClient, target: &OobTarget) {
-        if let Err(e) = client.close().await {
-            tracing::debug!(node = %target.node, error = %e, "closing the IPMI session failed");
-        }
+    /// Hands `lease` back after a call that returned `result`.
+    async fn release<T>(&self, lease: Lease, result: &Result<T, DriverError>) {
+        let healthy = result.as_ref().err().is_none_or(|e| !session_lost(e));
+        self.sessions.checkin(lease, healthy).await;
     }
 
     /// Polls the power state until `expected` (`Ok(Ok(()))`) or `until` (`Ok(Err(last
@@ -391,13 +428,35 @@ impl IpmiDriver {
     }
 }
 
-/// Opens a session, runs `$body` with the client bound to `$client`, closes the session.
+/// Runs `$body` with a session (`$client: &IpmiClient`) with `$target`'s BMC; on a reused
+/// session that failed before answering anything, once more on a new session.
 macro_rules! with_session {
     ($self:ident, $target:ident, $op:expr, |$client:ident| $body:expr) => {{
-        let (_permit, $client) = $self.open($target, $op).await?;
-        let result = $body.await;
-        IpmiDriver::close($client, $target).await;
-        result
+        let config = $self.client_config($target, $op)?;
+        let lease = $self.open(&config, $target, $op, true).await?;
+        let result = {
+            let $client = &lease.client;
+            $body.await
+        };
+        let stale = lease.reused && lease.client.answered() == lease.answered_at_checkout;
+        match result {
+            Err(e) if stale && session_lost(&e) => {
+                tracing::debug!(node = %$target.node, error = %e,
+                    "the cached IPMI session failed: retrying on a new session");
+                $self.release(lease, &Err::<(), _>(e)).await;
+                let lease = $self.open(&config, $target, $op, false).await?;
+                let result = {
+                    let $client = &lease.client;
+                    $body.await
+                };
+                $self.release(lease, &result).await;
+                result
+            }
+            result => {
+                $self.release(lease, &result).await;
+                result
+            }
+        }
     }};
 }
 
@@ -442,7 +501,7 @@ impl OobDriver for IpmiDriver {
     async fn configure_pxe(&self, target: &OobTarget) -> Result<(), DriverError> {
         let op = Operation::ConfigPxe;
         with_session!(self, target, op, |client| self.do_set_boot(
-            &client,
+            client,
             target,
             op,
             BootDevice::Pxe,
@@ -458,7 +517,7 @@ impl OobDriver for IpmiDriver {
     ) -> Result<(), DriverError> {
         let op = Operation::SetBootDevice;
         with_session!(self, target, op, |client| self.do_set_boot(
-            &client,
+            client,
             target,
             op,
             device,
@@ -468,7 +527,7 @@ impl OobDriver for IpmiDriver {
 
     async fn set_power(&self, target: &OobTarget, action: PowerAction) -> Result<(), DriverError> {
         with_session!(self, target, Operation::SetPower, |client| self
-            .do_set_power(&client, target, action))
+            .do_set_power(client, target, action))
     }
 
     async fn power_state(&self, target: &OobTarget) -> Result<PowerState, DriverError> {
@@ -484,7 +543,7 @@ impl OobDriver for IpmiDriver {
 
     async fn interrogate(&self, target: &OobTarget) -> Result<OobFacts, DriverError> {
         with_session!(self, target, Operation::InterrogateOob, |client| self
-            .do_interrogate(&client, target))
+            .do_interrogate(client, target))
     }
 }
 
@@ -521,6 +580,14 @@ fn err(
     message: impl Into<String>,
 ) -> DriverError {
     DriverError::new(kind, DRIVER, op, message).for_node(&target.node)
+}
+
+/// Whether `e` comes from a client error meaning the session may be gone.
+fn session_lost(e: &DriverError) -> bool {
+    e.source
+        .as_deref()
+        .and_then(|s| s.downcast_ref::<Error>())
+        .is_some_and(Error::is_session_lost)
 }
 
 fn from_ipmi(e: Error, op: Operation, target: &OobTarget, context: &str) -> DriverError {

@@ -172,6 +172,29 @@ impl Error {
         }
     }
 
+    /// Whether the error means the session may be gone on the BMC's side (it timed out there,
+    /// the BMC restarted, the session was closed by someone else), so that a new session may
+    /// succeed: no answer in time, bytes that do not verify with the session's keys, socket
+    /// errors (ICMP port unreachable), and completion codes 0x87 and 0x88 (invalid session
+    /// ID or handle).
+    ///
+    /// ```
+    /// use drydock_driver_ipmi::{CompletionCode, Error};
+    /// assert!(Error::Timeout { what: "Get Chassis Status", attempts: 4 }.is_session_lost());
+    /// let invalid = Error::CompletionCode { command: "x", code: CompletionCode::from(0x87) };
+    /// assert!(invalid.is_session_lost());
+    /// let busy = Error::CompletionCode { command: "x", code: CompletionCode::from(0xC0) };
+    /// assert!(!busy.is_session_lost());
+    /// assert!(!Error::Unauthorized("bad password".into()).is_session_lost());
+    /// ```
+    pub fn is_session_lost(&self) -> bool {
+        match self {
+            Error::Timeout { .. } | Error::Protocol(_) | Error::Io(_) => true,
+            Error::CompletionCode { code, .. } => matches!(u8::from(*code), 0x87 | 0x88),
+            _ => false,
+        }
+    }
+
     /// The completion code, when the error is a failed command.
     pub fn completion_code(&self) -> Option<CompletionCode> {
         match self {

@@ -13,7 +13,8 @@
 //!   it to the configured privilege, retransmits on timeouts and always closes the session.
 //!
 //! On top of the client, [`IpmiDriver`] implements the core's
-//! [`OobDriver`](drydock_core::driver::OobDriver): per-call sessions, power changes verified by
+//! [`OobDriver`](drydock_core::driver::OobDriver): sessions reused per BMC across calls (or one
+//! per call), power changes verified by
 //! polling, boot devices read back, a global session limit, errors classified as
 //! [`DriverErrorKind`](drydock_core::driver::DriverErrorKind)s. Configured by
 //! [`IpmiDriverConfig`]; targets come from the node's compiled design
@@ -66,6 +67,7 @@ mod driver;
 mod error;
 pub mod message;
 pub mod packet;
+mod pool;
 pub mod rakp;
 pub mod rmcp;
 pub mod seq;
@@ -80,4 +82,5 @@ pub use completion::CompletionCode;
 pub use config::{DEFAULT_PORT, DEFAULT_RETRIES, DEFAULT_TIMEOUT, IpmiConfig, Secret};
 pub use driver::{IpmiDriver, IpmiDriverConfig, classify};
 pub use error::{Error, ErrorKind, ProtocolError, Result};
+pub use pool::SessionStats;
 pub use rakp::PrivilegeLevel;

@@ -29,6 +29,9 @@ pub struct Script {
     pub duplicate: bool,
     /// Completion code for Set Session Privilege Level (0 grants it).
     pub set_privilege_cc: u8,
+    /// Commands a session may send before the BMC forgets it and ignores its packets (as a
+    /// BMC that expired it); `None`: no limit.
+    pub commands_per_session: Option<usize>,
 }
 
 impl Default for Script {
@@ -40,6 +43,7 @@ impl Default for Script {
             drop_first: false,
             duplicate: false,
             set_privilege_cc: 0,
+            commands_per_session: None,
         }
     }
 }
@@ -61,6 +65,7 @@ struct Active {
     keys: SessionKeys,
     console_session_id: u32,
     out_seq: u32,
+    commands: usize,
 }
 
 struct Bmc {
@@ -256,6 +261,7 @@ impl Bmc {
                         keys,
                         console_session_id: h.console_session_id,
                         out_seq: 0,
+                        commands: 0,
                     });
                 }
                 Some(plain(PayloadType::Rakp4, rs.encode()))
@@ -267,6 +273,15 @@ impl Bmc {
 
     fn command(&mut self, message: &[u8]) -> Option<Vec<u8>> {
         let rq = Request::decode(message).ok()?;
+        let active = self.active.as_mut()?;
+        if self
+            .script
+            .commands_per_session
+            .is_some_and(|n| active.commands >= n)
+        {
+            return None;
+        }
+        active.commands += 1;
         self.events
             .lock()
             .unwrap()

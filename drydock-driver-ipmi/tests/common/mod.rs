@@ -41,6 +41,7 @@ pub struct Sim {
     /// UDP port on 127.0.0.1.
     pub port: u16,
     ipmitool: PathBuf,
+    sim: PathBuf,
 }
 
 impl Sim {
@@ -77,21 +78,56 @@ impl Sim {
         .unwrap();
         std::fs::create_dir(dir.path().join("state")).unwrap();
         std::fs::create_dir(dir.path().join("chassis-state")).unwrap();
-        let child = Command::new(sim)
-            .current_dir(dir.path())
-            .args(["-c", "lan.conf", "-f", "sim.emu", "-s", "state", "-n", "-p"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let child = launch(sim, dir.path());
         let mut s = Sim {
             child,
             dir,
             port,
             ipmitool: ipmitool.to_path_buf(),
+            sim: sim.to_path_buf(),
         };
         if s.wait_ready() { Some(s) } else { None }
+    }
+
+    /// Kills the simulator and starts it again on the same port with the same files: the BMC
+    /// forgets every session.
+    pub fn restart(&mut self) {
+        for _ in 0..20 {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+            self.child = launch(&self.sim, self.dir.path());
+            if self.wait_ready() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("ipmi_sim did not restart on port {}", self.port);
+    }
+
+    /// Sessions the BMC has active, not counting the one `ipmitool` opens to ask.
+    pub fn active_sessions(&self) -> usize {
+        let out = self.ipmitool(&["session", "info", "active"]);
+        let n: usize = out
+            .lines()
+            .find_map(|l| l.strip_prefix("active sessions")?.split(':').nth(1))
+            .unwrap_or_else(|| panic!("no active session count in {out}"))
+            .trim()
+            .parse()
+            .unwrap();
+        n - 1
+    }
+
+    /// Polls [`Sim::active_sessions`] (at most ~3 s) until it is `n`; returns the last count.
+    pub fn wait_active_sessions(&self, n: usize) -> usize {
+        let mut last = usize::MAX;
+        for _ in 0..30 {
+            last = self.active_sessions();
+            if last == n {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        last
     }
 
     /// Polls with a session-less Get Channel Authentication Capabilities (bounded).
@@ -178,6 +214,17 @@ impl Sim {
         );
         String::from_utf8(out.stdout).unwrap()
     }
+}
+
+fn launch(sim: &Path, dir: &Path) -> Child {
+    Command::new(sim)
+        .current_dir(dir)
+        .args(["-c", "lan.conf", "-f", "sim.emu", "-s", "state", "-n", "-p"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
 }
 
 impl Drop for Sim {
