@@ -1,6 +1,7 @@
 //! The sled store: journal writes per second (flush per write vs group commit, one task vs 64
-//! tasks writing at once), and loading a 10,000-node task's journal (on an open store, and
-//! reopening the directory as a restarted orchestrator does). Runs on a real directory under
+//! tasks writing at once), loading a 10,000-node task's journal (on an open store, and
+//! reopening the directory as a restarted orchestrator does), and resuming such a task (a new
+//! orchestrator loads the design and journal and skips every journaled step). Runs on a real directory under
 //! the target directory, not on a RAM disk, so flushes cost what they cost.
 
 // `criterion_group!` generates an undocumented public function.
@@ -157,5 +158,105 @@ fn load(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, journal_writes, load);
+/// A design of `n` nodes for the resume bench.
+fn design_text(n: usize) -> String {
+    let mut s = String::from(
+        "schema: drydock/Network/v1\nmetadata: {name: oob}\ndata: {cidr: 10.0.0.0/8}\n",
+    );
+    for i in 0..n {
+        s.push_str(&format!(
+            "---\nschema: drydock/BaremetalNode/v1\nmetadata: {{name: node{i:05}}}\ndata:\n  addressing: [{{network: oob, address: 10.{}.{}.{}}}]\n  oob: {{type: ipmi, network: oob}}\n",
+            i >> 16,
+            (i >> 8) & 255,
+            i & 255
+        ));
+    }
+    s
+}
+
+/// Resuming a 10,000-node DeployNodes task whose every step is journaled: a new orchestrator on
+/// the open store loads the design and the journal, skips the 40,000 steps and finishes.
+fn resume(c: &mut Criterion) {
+    use drydock::core::design::Source;
+    use drydock::core::orchestrator::Orchestrator;
+    use drydock::core::sim::{SimConfig, SimWorld};
+    use drydock::core::task::TaskStatus;
+    let rt = runtime();
+    let dir = scratch();
+    let config =
+        SledConfig::new(dir.path()).with_durability(Durability::GroupCommit { max_delay_ms: 0 });
+    let store: Arc<dyn Store> = Arc::new(SledStore::open(config).unwrap());
+    let world = SimWorld::new(SimConfig {
+        commissioned: true,
+        ..SimConfig::default()
+    });
+    let orchestrator = || {
+        Orchestrator::builder()
+            .store(Arc::clone(&store))
+            .oob_driver(Arc::new(world.oob_driver()))
+            .node_driver(Arc::new(world.node_driver()))
+            .build()
+            .unwrap()
+    };
+    let steps = [
+        Step::ApplyNetworking,
+        Step::ApplyStorage,
+        Step::ApplyPlatform,
+        Step::Deploy,
+    ];
+    let id = rt.block_on(async {
+        let orch = orchestrator();
+        let design = orch
+            .put_design(&[Source::new("bench.yaml", design_text(LOAD_NODES))])
+            .await
+            .unwrap();
+        let task = orch
+            .create_task(Action::DeployNodes, &design, None, "bench")
+            .await
+            .unwrap();
+        for step in steps {
+            for chunk in (0..LOAD_NODES).collect::<Vec<_>>().chunks(256) {
+                let mut set = JoinSet::new();
+                for &n in chunk {
+                    let store = Arc::clone(&store);
+                    set.spawn(async move {
+                        store
+                            .record_step(&entry(task.id, n, step), None)
+                            .await
+                            .unwrap()
+                    });
+                }
+                set.join_all().await;
+            }
+        }
+        task.id
+    });
+    let mut group = c.benchmark_group("store/resume_10000_nodes");
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(5));
+    group.bench_function("load_design_journal_and_skip_all", |b| {
+        b.iter_batched(
+            || {
+                // Back to "running", as after a crash.
+                rt.block_on(async {
+                    let mut task = store.get_task(id).await.unwrap().unwrap();
+                    task.status = TaskStatus::Running;
+                    store.update_task(&task).await.unwrap();
+                });
+                orchestrator()
+            },
+            |orch| {
+                let done = rt.block_on(orch.run(id)).unwrap();
+                assert_eq!(done.steps_skipped, LOAD_NODES * steps.len());
+                assert_eq!(done.steps_executed, 0);
+            },
+            criterion::BatchSize::PerIteration,
+        )
+    });
+    group.finish();
+}
+
+criterion_group!(benches, journal_writes, load, resume);
 criterion_main!(benches);

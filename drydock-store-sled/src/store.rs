@@ -743,6 +743,37 @@ impl Store for SledStore {
         Ok(LeaseOutcome::Acquired)
     }
 
+    async fn acquire_nodes(
+        &self,
+        nodes: &[String],
+        task: TaskId,
+    ) -> StoreResult<Option<(String, TaskId)>> {
+        {
+            let _w = self.write_lock();
+            for n in nodes {
+                match self.holder(
+                    &self.trees.leases,
+                    n.as_bytes(),
+                    &format!("the lease of node {n}"),
+                )? {
+                    Some(h) if h != task => return Ok(Some((n.clone(), h))),
+                    _ => {}
+                }
+            }
+            let value = encode(&task);
+            let mut batch = sled::Batch::default();
+            for n in nodes {
+                batch.insert(n.as_bytes(), value.as_slice());
+            }
+            self.trees
+                .leases
+                .apply_batch(batch)
+                .map_err(|e| sled_error(e, "leasing nodes"))?;
+        }
+        self.durable().await?;
+        Ok(None)
+    }
+
     async fn release_nodes(&self, task: TaskId) -> StoreResult<()> {
         {
             let _w = self.write_lock();

@@ -21,9 +21,7 @@ use crate::driver::{
     BootDevice, BootPersistence, DriverError, DriverErrorKind, Identification, NodeDriver, NodeJob,
     OobDriver, OobTarget, Operation, PowerAction, SiteJob,
 };
-use crate::store::{
-    BuildDataRecord, DesignId, JournalEntry, LeaseOutcome, Step, StepOutcome, StoreError,
-};
+use crate::store::{BuildDataRecord, DesignId, JournalEntry, Step, StepOutcome, StoreError};
 use crate::task::{
     Action, ContextType, MessageLevel, ResultStatus, Task, TaskId, TaskMessage, TaskStatus,
 };
@@ -469,35 +467,32 @@ impl Runner {
     /// Leases every target node; false (with a message) when the task cannot have them.
     async fn lease(&self, targets: &[&CompiledNode]) -> Result<bool> {
         let cfg = &self.orch.inner.config;
-        for n in targets {
-            let deadline = tokio::time::Instant::now() + cfg.timeouts.default;
-            loop {
-                match self.orch.inner.store.acquire_node(&n.name, self.id).await? {
-                    LeaseOutcome::Acquired => break,
-                    LeaseOutcome::HeldBy(other) if self.stale_holder(other).await? => {
-                        // Left by a task that ended (or vanished) without releasing: take it over.
-                        tracing::warn!(node = %n.name, holder = %other, "releasing a stale node lease");
-                        self.orch.inner.store.release_nodes(other).await?;
-                    }
-                    LeaseOutcome::HeldBy(other) => {
-                        let give_up = cfg.lease_conflict == LeaseConflict::Fail
-                            || tokio::time::Instant::now() >= deadline;
-                        if give_up {
-                            let text = format!("node {} is in use by task {other}", n.name);
-                            self.message(MessageLevel::Error, ContextType::Node, &n.name, text)
-                                .await?;
-                            self.orch.inner.store.release_nodes(self.id).await?;
-                            let mut t = self.task.lock().await;
-                            t.result.failure(None);
-                            t.result.reason = "Nodes in use by another task.".into();
-                            return Ok(false);
-                        }
-                        tokio::time::sleep(cfg.poll_interval).await;
-                    }
-                }
+        let names: Vec<String> = targets.iter().map(|n| n.name.clone()).collect();
+        let deadline = tokio::time::Instant::now() + cfg.timeouts.default;
+        loop {
+            let Some((node, other)) = self.orch.inner.store.acquire_nodes(&names, self.id).await?
+            else {
+                return Ok(true);
+            };
+            if self.stale_holder(other).await? {
+                // Left by a task that ended (or vanished) without releasing: take it over.
+                tracing::warn!(node = %node, holder = %other, "releasing stale node leases");
+                self.orch.inner.store.release_nodes(other).await?;
+                continue;
             }
+            let give_up = cfg.lease_conflict == LeaseConflict::Fail
+                || tokio::time::Instant::now() >= deadline;
+            if give_up {
+                let text = format!("node {node} is in use by task {other}");
+                self.message(MessageLevel::Error, ContextType::Node, &node, text)
+                    .await?;
+                let mut t = self.task.lock().await;
+                t.result.failure(None);
+                t.result.reason = "Nodes in use by another task.".into();
+                return Ok(false);
+            }
+            tokio::time::sleep(cfg.poll_interval).await;
         }
-        Ok(true)
     }
 
     /// Whether a lease holder is gone or finished, so its leases are left over from a crash.

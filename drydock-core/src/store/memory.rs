@@ -258,6 +258,23 @@ impl Store for MemoryStore {
         }
     }
 
+    async fn acquire_nodes(
+        &self,
+        nodes: &[String],
+        task: TaskId,
+    ) -> StoreResult<Option<(String, TaskId)>> {
+        let mut s = self.lock();
+        for n in nodes {
+            if let Some(holder) = s.leases.get(n).filter(|h| **h != task) {
+                return Ok(Some((n.clone(), *holder)));
+            }
+        }
+        for n in nodes {
+            s.leases.insert(n.clone(), task);
+        }
+        Ok(None)
+    }
+
     async fn release_nodes(&self, task: TaskId) -> StoreResult<()> {
         self.lock().leases.retain(|_, holder| *holder != task);
         Ok(())

@@ -71,6 +71,13 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn build_data(&self, node: &str) -> StoreResult<Vec<BuildDataRecord>>;
     /// Leases `node` to `task`, unless another task holds it.
     async fn acquire_node(&self, node: &str, task: TaskId) -> StoreResult<LeaseOutcome>;
+    /// Leases all of `nodes` to `task` in one atomic step, or none: `None` when the task now
+    /// holds them all, else the first node held by another task and that task.
+    async fn acquire_nodes(
+        &self,
+        nodes: &[String],
+        task: TaskId,
+    ) -> StoreResult<Option<(String, TaskId)>>;
     /// Releases every lease `task` holds.
     async fn release_nodes(&self, task: TaskId) -> StoreResult<()>;
 

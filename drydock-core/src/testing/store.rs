@@ -59,6 +59,7 @@ where
     designs_are_content_addressed_and_lockable(&*make().await).await;
     build_data_by_node(&*make().await).await;
     node_leases_exclude_other_tasks(&*make().await).await;
+    node_leases_in_batches_are_all_or_nothing(&*make().await).await;
     bootaction_records_are_created_once_per_task_and_node(&*make().await).await;
     bootaction_final_status_is_final(&*make().await).await;
     retention_deletes_bootaction_records(&*make().await).await;
@@ -373,6 +374,36 @@ pub async fn build_data_by_node(store: &dyn Store) {
         .collect();
     assert_eq!(got, ["g0", "g2"]);
     assert!(store.build_data("nobody").await.unwrap().is_empty());
+}
+
+/// A batch of leases is all or nothing.
+pub async fn node_leases_in_batches_are_all_or_nothing(store: &dyn Store) {
+    let (a, b) = (TaskId::new(), TaskId::new());
+    let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        store.acquire_nodes(&names(&["x1", "x2"]), a).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        store.acquire_nodes(&names(&["x1", "x2"]), a).await.unwrap(),
+        None,
+        "re-acquiring is a no-op"
+    );
+    let conflict = store.acquire_nodes(&names(&["x3", "x2"]), b).await.unwrap();
+    assert_eq!(conflict, Some(("x2".to_owned(), a)));
+    assert_eq!(
+        store.acquire_node("x3", a).await.unwrap(),
+        LeaseOutcome::Acquired,
+        "a refused batch leases nothing"
+    );
+    store.release_nodes(a).await.unwrap();
+    assert_eq!(
+        store
+            .acquire_nodes(&names(&["x1", "x2", "x3"]), b)
+            .await
+            .unwrap(),
+        None
+    );
 }
 
 /// A node leased to one task is refused to another until released.
