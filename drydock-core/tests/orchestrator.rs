@@ -623,3 +623,28 @@ async fn leases_left_by_a_finished_task_are_taken_over() {
     let refused = f.run(Action::VerifyNodes, None).await;
     assert_eq!(refused.task.result.status, ResultStatus::Failure);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_task_runs_once_at_a_time() {
+    let sim = SimConfig {
+        preenlisted: true,
+        latency: Duration::from_millis(100),
+        ..SimConfig::default()
+    };
+    let f = fixture(2, sim, config()).await;
+    let task = f
+        .orch
+        .create_task(Action::PrepareNodes, &f.design, None, "test")
+        .await
+        .unwrap();
+    let first = f.orch.spawn(task.id);
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    let second = f.orch.run(task.id).await;
+    assert!(
+        matches!(second, Err(drydock_core::orchestrator::OrchestratorError::AlreadyRunning(id)) if id == task.id),
+        "{second:?}"
+    );
+    let done = first.await.unwrap().unwrap();
+    assert_eq!(done.task.result.status, ResultStatus::Success);
+    assert_eq!(f.world.machine("n00").unwrap().commissions, 1);
+}

@@ -15,6 +15,9 @@ pub enum OrchestratorError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The task is already running in this orchestrator.
+    #[error("task {0} is already running")]
+    AlreadyRunning(TaskId),
     /// No such task.
     #[error("task {0} does not exist")]
     TaskNotFound(TaskId),

@@ -15,7 +15,9 @@
 //!   in the target state is a success without changes).
 //! * Every step runs under a timeout; transient failures are retried with exponential backoff
 //!   and jitter; other failures end the node's pipeline and the other nodes go on.
-//! * Two tasks never drive the same node at once (node leases in the store).
+//! * Two tasks never drive the same node at once (node leases in the store), and one
+//!   orchestrator never runs a task twice at once ([`OrchestratorError::AlreadyRunning`]).
+//!   Running one store from several processes at once is the embedder's to prevent.
 //!
 //! ```
 //! # tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(async {

@@ -118,7 +118,13 @@ pub(super) async fn run(orch: Orchestrator, id: TaskId) -> Result<RunSummary> {
     }
     let span = tracing::info_span!("task", task_id = %id, action = %task.action);
     let (tx, rx) = watch::channel(task.terminate);
-    lock(&orch.inner.cancels).insert(id, tx);
+    {
+        let mut running = lock(&orch.inner.cancels);
+        if running.contains_key(&id) {
+            return Err(OrchestratorError::AlreadyRunning(id));
+        }
+        running.insert(id, tx);
+    }
     let _guard = CancelGuard(orch.clone(), id);
     run_task(&orch, task, rx).instrument(span).await
 }
