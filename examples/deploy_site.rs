@@ -18,7 +18,11 @@
 //! environment variable `VAR` (the key is never printed); the machines must already be enlisted
 //! in MAAS with the BMC addresses of the site's nodes, by which they are identified. MAAS waits
 //! are polled every `--maas-poll-ms` (default 1000). The OOB driver stays simulated, so power and
-//! boot-device steps go to the simulated BMCs. The fake MAAS serves as such a MAAS:
+//! boot-device steps go to the simulated BMCs. This process serves no API, so deployed machines
+//! cannot report their signalling boot actions: a stand-in agent reports each of a node's
+//! pending signalling boot actions as succeeded once MAAS shows its machine Deployed. The fake
+//! MAAS serves as such a MAAS (its machines' NICs sit at the PCI addresses the demo site's
+//! hardware profile aliases, so bonds are built from the NICs lshw lists there):
 //!
 //! ```text
 //! cargo run --example fake_maas -- --listen 127.0.0.1:5240 --tick-ms 100 --api-key-file key \
@@ -33,6 +37,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+use drydock::core::bootaction::{BootActions, ReportStatus};
 use drydock::core::design::{Source, ingest_paths};
 use drydock::core::driver::{NodeDriver, Operation};
 use drydock::core::orchestrator::{
@@ -42,7 +47,9 @@ use drydock::core::sim::{SimConfig, SimWorld};
 use drydock::core::store::{DesignId, StepOutcome, Store, TaskQuery};
 use drydock::core::task::{Action, ResultStatus, Task, TaskStatus};
 use drydock::sled::{SledConfig, SledStore};
-use drydock_driver_maas::{MaasApiKey, MaasDriver, MaasDriverConfig};
+use drydock_driver_maas::{
+    MaasApiKey, MaasClient, MaasDriver, MaasDriverConfig, MachineQuery, MachineStatus,
+};
 use futures::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -153,6 +160,82 @@ fn maas_driver(args: &Args) -> Result<Option<Arc<dyn NodeDriver>>, String> {
     let config = MaasDriverConfig::new(url.clone(), key).poll_interval(args.maas_poll);
     let driver = MaasDriver::new(config).map_err(|e| format!("--maas-url {url}: {e}"))?;
     Ok(Some(Arc::new(driver)))
+}
+
+/// Stands in for the boot-action agent of nodes deployed through MAAS: every `poll`, each of
+/// `nodes` with pending signalling boot actions whose machine MAAS shows Deployed gets them
+/// reported as succeeded.
+fn spawn_bootaction_agent(
+    actions: BootActions,
+    client: MaasClient,
+    nodes: Vec<String>,
+    poll: Duration,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            for node in &nodes {
+                let Ok(records) = actions.records_for_node(node).await else {
+                    continue;
+                };
+                let pending: Vec<_> = records
+                    .iter()
+                    .filter(|r| r.signaling && !r.status.is_final())
+                    .collect();
+                if pending.is_empty() {
+                    continue;
+                }
+                let query = MachineQuery {
+                    hostname: vec![node.clone()],
+                    ..MachineQuery::default()
+                };
+                let deployed = matches!(
+                    client.machines().list(&query).await.as_deref(),
+                    Ok([m, ..]) if m.status == MachineStatus::Deployed
+                );
+                if !deployed {
+                    continue;
+                }
+                for r in pending {
+                    let key = r.identity_key.to_hex();
+                    let details = [(
+                        "Bootaction completed (deploy_site stand-in agent).".to_owned(),
+                        false,
+                    )];
+                    if let Err(e) = actions
+                        .report(r.action_id, Some(&key), ReportStatus::Success, &details)
+                        .await
+                    {
+                        eprintln!("stand-in agent: {node} {}: {e}", r.action_name);
+                    }
+                }
+            }
+            tokio::time::sleep(poll).await;
+        }
+    })
+}
+
+/// A client for the MAAS of `--maas-url` (the key as for [`maas_driver`]).
+fn maas_client(args: &Args) -> Result<Option<MaasClient>, String> {
+    let (Some(url), Some(var)) = (&args.maas_url, &args.maas_key_env) else {
+        return Ok(None);
+    };
+    let key: MaasApiKey = std::env::var(var)
+        .map_err(|e| format!("--maas-key-env {var}: {e}"))?
+        .parse()
+        .map_err(|e| format!("--maas-key-env {var}: {e}"))?;
+    MaasClient::builder(url.clone(), key)
+        .build()
+        .map(Some)
+        .map_err(|e| format!("--maas-url {url}: {e}"))
+}
+
+/// Aborts a background task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// Runs (or resumes) the task for `action` on `design`, unless one already completed.
@@ -363,6 +446,18 @@ async fn run(args: &Args) -> Result<bool, String> {
         .map_err(|e| e.to_string())?;
     // Simulated nodes report their boot actions once deployed, as real ones do to the API.
     world.report_bootactions(orch.bootactions());
+    let _agent = match maas_client(args)? {
+        Some(client) => {
+            let nodes = site.baremetal_nodes.keys().cloned().collect();
+            Some(AbortOnDrop(spawn_bootaction_agent(
+                orch.bootactions(),
+                client,
+                nodes,
+                args.maas_poll,
+            )))
+        }
+        None => None,
+    };
     let design = orch.put_design(&sources).await.map_err(|e| e.to_string())?;
     if !args.json {
         println!(

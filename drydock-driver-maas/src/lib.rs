@@ -12,6 +12,7 @@
 
 mod api;
 mod client;
+pub mod details;
 pub mod driver;
 mod error;
 mod key;

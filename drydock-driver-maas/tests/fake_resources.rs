@@ -215,7 +215,8 @@ async fn node_networking_calls() {
         .unwrap();
     assert!(after.links.is_empty());
     let m = c.machines().get(&sid).await.unwrap();
-    assert_eq!(m.interface_set.len(), 4);
+    // eth0..eth2, the bond and its VLAN.
+    assert_eq!(m.interface_set.len(), 5);
     assert_eq!(
         m.interface_set[0].params,
         serde_json::json!(""),

@@ -5,10 +5,15 @@
 //! Each design interface with a NetworkLink (links labelled `noconfig` skipped) is reconciled
 //! with the machine's interfaces; only differences are written:
 //!
-//! * A bonded link makes a bond named like the interface over the slaves (MAAS interfaces named
-//!   like the slaves; hardware-profile bus-address aliases cannot be matched through the MAAS API
-//!   and are refused), with the link's mode, `miimon`, up/down delays and, for 802.3ad, LACP rate
-//!   and transmit hash policy. An unbonded link uses its single slave.
+//! * A bonded link makes a bond named like the interface over the slaves, with the link's mode,
+//!   `miimon`, up/down delays and, for 802.3ad, LACP rate and transmit hash policy. An unbonded
+//!   link uses its single slave.
+//! * Slaves are MAAS interfaces named like the slaves, except hardware-profile aliases
+//!   (`lom0: {address: '0000:19:00.0', bus_type: pci}`): like Drydock's `apply_logicalnames`,
+//!   they are resolved to the NIC's name through the machine's commissioning data (the `lshw`
+//!   XML of `op=details`, read once per operation, see [`crate::details`]). An alias whose
+//!   address lshw does not list keeps its name when the machine has an interface of that name;
+//!   otherwise it is a `Permanent` error.
 //! * The bond or NIC sits on the VLAN of its native network's subnet (the untagged VLAN of the
 //!   link's fabric when it has none), made by `create_network_template`, with the link's MTU.
 //! * The link's native network (trunking disabled, the trunk's `default_network`, or a network
@@ -42,6 +47,7 @@ use drydock_core::driver::{DriverError, NodeJob, Operation};
 
 use super::network::{cidr_of, noconfig, subnet_by_cidr};
 use super::{Cx, MaasDriver, MaasResultExt, Target};
+use crate::details::normalise_bus_address;
 use crate::models::{Fabric, Interface, InterfaceType, LinkMode, Subnet};
 use crate::{
     BondSpec, InterfaceUpdate, LinkSubnetSpec, MaasError, MachineStatus as S, ReleaseOptions,
@@ -68,19 +74,48 @@ struct Conflict(String);
 
 type Step<T> = Result<Result<T, Conflict>, DriverError>;
 
-fn slave_names(cx: &Cx, iface: &DesignIface) -> Result<Vec<String>, DriverError> {
+/// What slave resolution needs to know of the machine: its NICs by bus address (from lshw) and
+/// its MAAS interface names. Empty when no slave is an alias.
+#[derive(Default)]
+struct Hardware {
+    nics: BTreeMap<String, String>,
+    names: BTreeSet<String>,
+}
+
+fn slave_names(cx: &Cx, iface: &DesignIface, hw: &Hardware) -> Result<Vec<String>, DriverError> {
     if iface.slave_selectors.is_empty() {
         return Ok(iface.slaves.clone());
     }
     iface
         .slave_selectors
         .iter()
-        .map(|s| match s {
+        .enumerate()
+        .map(|(i, s)| match s {
             DeviceSelector::Name(n) => Ok(n.clone()),
-            DeviceSelector::Address { address, .. } => Err(cx.permanent(format!(
-                "interface {}: slave at bus address {address} cannot be matched to a MAAS interface; name the device instead",
-                iface.name
-            ))),
+            DeviceSelector::Address { address, .. } => {
+                let alias = iface.slaves.get(i).map_or(address.as_str(), String::as_str);
+                if let Some(name) = hw.nics.get(&normalise_bus_address(address)) {
+                    return Ok(name.clone());
+                }
+                if hw.names.contains(alias) {
+                    return Ok(alias.to_owned());
+                }
+                Err(cx.permanent(format!(
+                    "interface {}: slave {alias} is bus address {address}, but the machine's \
+                     commissioning data (lshw) has no network device at that address and the \
+                     machine has no interface named {alias} (commissioned NICs: {})",
+                    iface.name,
+                    if hw.nics.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        hw.nics
+                            .iter()
+                            .map(|(a, n)| format!("{n} at {a}"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    }
+                )))
+            }
         })
         .collect()
 }
@@ -139,7 +174,11 @@ impl MaasDriver {
                 )));
             }
         }
-        match self.reconcile_networking(&cx, job, &m.system_id).await? {
+        let hw = self.hardware(&cx, job, &m.system_id).await?;
+        match self
+            .reconcile_networking(&cx, job, &m.system_id, &hw)
+            .await?
+        {
             Ok(()) => Ok(()),
             Err(Conflict(why)) if m.status == S::Ready => {
                 tracing::info!(node = %job.node.name, %why, "restoring the commissioned network configuration");
@@ -148,7 +187,10 @@ impl MaasDriver {
                     .restore_networking_configuration(&m.system_id)
                     .await
                     .cx(&cx, "restoring the network configuration")?;
-                match self.reconcile_networking(&cx, job, &m.system_id).await? {
+                match self
+                    .reconcile_networking(&cx, job, &m.system_id, &hw)
+                    .await?
+                {
                     Ok(()) => Ok(()),
                     Err(Conflict(why)) => Err(cx.permanent(why)),
                 }
@@ -160,7 +202,41 @@ impl MaasDriver {
         }
     }
 
-    async fn reconcile_networking(&self, cx: &Cx, job: NodeJob<'_>, sid: &str) -> Step<()> {
+    /// The machine's NICs and interface names, read only when a slave is an alias.
+    async fn hardware(
+        &self,
+        cx: &Cx,
+        job: NodeJob<'_>,
+        sid: &str,
+    ) -> Result<Hardware, DriverError> {
+        let aliased = job.node.interfaces.iter().any(|i| {
+            i.slave_selectors
+                .iter()
+                .any(|s| matches!(s, DeviceSelector::Address { .. }))
+        });
+        if !aliased {
+            return Ok(Hardware::default());
+        }
+        let nics = self.machine_nics(cx, sid).await?;
+        let names = self
+            .client
+            .interfaces(sid)
+            .list()
+            .await
+            .cx(cx, "listing interfaces")?
+            .into_iter()
+            .map(|i| i.name)
+            .collect();
+        Ok(Hardware { nics, names })
+    }
+
+    async fn reconcile_networking(
+        &self,
+        cx: &Cx,
+        job: NodeJob<'_>,
+        sid: &str,
+        hw: &Hardware,
+    ) -> Step<()> {
         let design = job.design;
         let fabrics = self
             .client
@@ -213,7 +289,7 @@ impl MaasDriver {
                 .find_map(|n| subnet_by_cidr(&subnets, &cidr_of(n)))
                 .and_then(|s| s.vlan.as_ref().map(|v| v.id))
                 .unwrap_or(native);
-            let slaves = slave_names(cx, iface)?;
+            let slaves = slave_names(cx, iface, hw)?;
             let base = match self
                 .ensure_base(cx, sid, iface, link, &slaves, native)
                 .await?

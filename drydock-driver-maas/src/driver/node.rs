@@ -10,8 +10,9 @@
 //! * **Commission** (`configure_hardware`): New, Broken, Failed commissioning and Failed testing
 //!   machines are commissioned; then (and for machines already Commissioning or Testing) the
 //!   driver waits for Ready. Ready, Allocated, Deploying and Deployed machines need nothing.
-//! * **Interrogate**: MAAS' commissioning and testing results, one [`BuildData`] per script
-//!   (`maas:commissioning:<script>`), output decoded.
+//! * **Interrogate**: the machine's `lshw` XML from `op=details` (`maas:lshw`,
+//!   `application/xml`, when MAAS has one) and MAAS' commissioning and testing results, one
+//!   [`BuildData`] per script (`maas:commissioning:<script>`), output decoded.
 //! * **Deploy**: a Ready machine is allocated, the node's `owner_data` set as workload
 //!   annotations, and deployment started with the node's image (`distro_series`) and kernel
 //!   (`hwe_kernel`); then (and for a machine already Deploying) the driver waits for Deployed.
@@ -27,7 +28,10 @@ use drydock_core::driver::{
     BuildData, DriverError, DriverErrorKind, Identification, NodeJob, Operation,
 };
 
+use std::collections::BTreeMap;
+
 use super::{Cx, MaasDriver, MaasResultExt, Target};
+use crate::details::{details_nics, parse_details};
 use crate::models::CommissioningResult;
 use crate::{
     AllocateOptions, CommissionOptions, DeployOptions, MachineQuery, MachineStatus as S,
@@ -295,34 +299,77 @@ impl MaasDriver {
         .map(drop)
     }
 
+    /// The raw `op=details` document of a machine.
+    async fn details(&self, cx: &Cx, sid: &str) -> Result<Vec<u8>, DriverError> {
+        self.client
+            .machines()
+            .details(sid)
+            .await
+            .cx(cx, "reading the commissioning details")
+    }
+
+    /// The machine's NICs from its commissioning data: bus address → name (see
+    /// [`details_nics`]).
+    pub(crate) async fn machine_nics(
+        &self,
+        cx: &Cx,
+        sid: &str,
+    ) -> Result<BTreeMap<String, String>, DriverError> {
+        let raw = self.details(cx, sid).await?;
+        details_nics(&raw).map_err(|e| {
+            cx.permanent(format!(
+                "the commissioning details of machine {sid} are unreadable: {e}"
+            ))
+        })
+    }
+
     pub(crate) async fn do_interrogate(
         &self,
         job: NodeJob<'_>,
     ) -> Result<Vec<BuildData>, DriverError> {
         let cx = Cx::node(Operation::InterrogateNode, &job.node.name);
         let m = self.machine_of(&cx, job).await?;
+        let raw = self.details(&cx, &m.system_id).await?;
+        let fields = parse_details(&raw).map_err(|e| {
+            cx.permanent(format!(
+                "the commissioning details of machine {} are unreadable: {e}",
+                m.system_id
+            ))
+        })?;
+        let mut out: Vec<BuildData> = fields
+            .get("lshw")
+            .filter(|x| !x.is_empty())
+            .map(|x| BuildData {
+                generator: "maas:lshw".to_owned(),
+                format: "application/xml".to_owned(),
+                data: String::from_utf8_lossy(x).into_owned(),
+            })
+            .into_iter()
+            .collect();
         let results = self
             .client
             .commissioning_results(&m.system_id, None)
             .await
             .cx(&cx, "reading commissioning results")?;
-        Ok(results
-            .iter()
-            .filter(|r| matches!(r.result_type, 0 | 2))
-            .map(|r| BuildData {
-                generator: format!(
-                    "maas:{}:{}",
-                    if r.result_type == 2 {
-                        "testing"
-                    } else {
-                        "commissioning"
-                    },
-                    r.name
-                ),
-                format: "text/plain".to_owned(),
-                data: decode(r),
-            })
-            .collect())
+        out.extend(
+            results
+                .iter()
+                .filter(|r| matches!(r.result_type, 0 | 2))
+                .map(|r| BuildData {
+                    generator: format!(
+                        "maas:{}:{}",
+                        if r.result_type == 2 {
+                            "testing"
+                        } else {
+                            "commissioning"
+                        },
+                        r.name
+                    ),
+                    format: "text/plain".to_owned(),
+                    data: decode(r),
+                }),
+        );
+        Ok(out)
     }
 
     pub(crate) async fn do_deploy(&self, job: NodeJob<'_>) -> Result<(), DriverError> {

@@ -4,9 +4,10 @@ use base64::Engine;
 use serde_json::{Value, json};
 
 use super::lifecycle::{RELEASABLE, allowed, invalid_transition};
-use super::reply::{Form, R, Reply, bson_binary_doc, not_found, ok, text};
+use super::reply::{Form, R, Reply, not_found, ok, text};
 use super::routes::ROUTES;
 use super::world::{API, MachineRec, Pending, USER, World};
+use crate::details::binary_document;
 use crate::{MachineStatus as S, PowerState};
 
 pub(crate) fn version() -> R {
@@ -161,14 +162,36 @@ pub(crate) fn all_power_parameters(w: &World, f: &Form) -> R {
 
 pub(crate) fn details(w: &World, sid: &str) -> R {
     let m = machine(w, sid)?;
-    let lshw = format!(
-        "<?xml version=\"1.0\"?><list><node id=\"{}\"/></list>",
-        m.hostname
-    );
-    Ok(Reply::Bson(bson_binary_doc(&[
+    let lshw = lshw_xml(m);
+    Ok(Reply::Bson(binary_document(&[
         ("lshw", lshw.as_bytes()),
         ("lldp", b"<lldp/>"),
     ])))
+}
+
+fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// An lshw document (the shape of `lshw -xml`) listing the machine's NICs under a PCI bus.
+pub(crate) fn lshw_xml(m: &MachineRec) -> String {
+    let mut xml = format!(
+        "<?xml version=\"1.0\" standalone=\"yes\" ?>\n<list>\n<node id=\"{}\" claimed=\"true\" class=\"system\">\n <product>Fake MAAS machine</product>\n <node id=\"core\" claimed=\"true\" class=\"bus\">\n",
+        xml_escape(&m.hostname)
+    );
+    for (i, nic) in m.nics.iter().enumerate() {
+        xml.push_str(&format!(
+            "  <node id=\"network:{i}\" claimed=\"true\" class=\"network\" handle=\"PCI:{bus}\">\n   <description>Ethernet interface</description>\n   <businfo>pci@{bus}</businfo>\n   <logicalname>{name}</logicalname>\n   <serial>{mac}</serial>\n  </node>\n",
+            bus = xml_escape(&nic.bus),
+            name = xml_escape(&nic.name),
+            mac = xml_escape(&nic.mac),
+        ));
+    }
+    xml.push_str(" </node>\n</node>\n</list>\n");
+    xml
 }
 
 pub(crate) fn commission(w: &mut World, sid: &str, f: &Form) -> R {

@@ -63,9 +63,52 @@ pub struct FakeMaasBuilder {
     key: Option<MaasApiKey>,
     durations: Durations,
     auto_tick: Option<Duration>,
+    nics: Vec<FakeNic>,
+}
+
+/// A NIC of a fake machine: its name (MAAS interface and lshw logical name) and PCI bus
+/// address (lshw `businfo`, what hardware-profile aliases name).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FakeNic {
+    /// Interface name (`eth0`).
+    pub name: String,
+    /// PCI bus address (`0000:19:00.0`).
+    pub bus_address: String,
+}
+
+impl FakeNic {
+    /// A NIC named `name` at PCI address `bus_address`.
+    pub fn new(name: impl Into<String>, bus_address: impl Into<String>) -> Self {
+        FakeNic {
+            name: name.into(),
+            bus_address: bus_address.into(),
+        }
+    }
+
+    /// The NICs a machine gets by default: `eth0` at `0000:19:00.0`, `eth1` at `0000:19:00.1`
+    /// (two ports of one card) and `eth2` at `0000:3b:00.0`.
+    pub fn defaults() -> Vec<FakeNic> {
+        vec![
+            FakeNic::new("eth0", "0000:19:00.0"),
+            FakeNic::new("eth1", "0000:19:00.1"),
+            FakeNic::new("eth2", "0000:3b:00.0"),
+        ]
+    }
+}
+
+fn nic_pairs(nics: &[FakeNic]) -> Vec<(String, String)> {
+    nics.iter()
+        .map(|n| (n.name.clone(), n.bus_address.clone()))
+        .collect()
 }
 
 impl FakeMaasBuilder {
+    /// NICs of every machine enlisted without its own list (default [`FakeNic::defaults`]).
+    pub fn nics(mut self, nics: Vec<FakeNic>) -> Self {
+        self.nics = nics;
+        self
+    }
+
     /// Address to bind (default `127.0.0.1:0`).
     pub fn listen(mut self, addr: SocketAddr) -> Self {
         self.listen = addr;
@@ -101,6 +144,7 @@ impl FakeMaasBuilder {
     pub async fn start(self) -> std::io::Result<FakeMaas> {
         let key = self.key.unwrap_or_else(random_key);
         let mut w = World::new(key.clone(), self.durations);
+        w.default_nics = nic_pairs(&self.nics);
         for _ in 0..self.machines {
             w.add_machine(None, None);
         }
@@ -200,6 +244,7 @@ impl FakeMaas {
             key: None,
             durations: Durations::default(),
             auto_tick: None,
+            nics: FakeNic::defaults(),
         }
     }
 
@@ -243,10 +288,24 @@ impl FakeMaas {
         }
     }
 
-    /// Enlists a machine in `New`; returns its system id.
+    /// Enlists a machine in `New` with the builder's NICs; returns its system id.
     pub fn add_machine(&self, hostname: &str, bmc_address: &str) -> String {
         self.world()
             .add_machine(Some(hostname.into()), Some(bmc_address.into()))
+    }
+
+    /// Enlists a machine in `New` with the given NICs; returns its system id.
+    pub fn add_machine_with_nics(
+        &self,
+        hostname: &str,
+        bmc_address: &str,
+        nics: &[FakeNic],
+    ) -> String {
+        self.world().add_machine_with_nics(
+            Some(hostname.into()),
+            Some(bmc_address.into()),
+            &nic_pairs(nics),
+        )
     }
 
     /// System ids, sorted.

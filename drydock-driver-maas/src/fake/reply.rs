@@ -106,20 +106,3 @@ impl IntoResponse for Reply {
         resp
     }
 }
-
-/// A tiny BSON encoder for `op=details` (`{key: binary}` documents only).
-pub(crate) fn bson_binary_doc(fields: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut body = Vec::new();
-    for (k, v) in fields {
-        body.push(0x05);
-        body.extend_from_slice(k.as_bytes());
-        body.push(0);
-        body.extend_from_slice(&(v.len() as i32).to_le_bytes());
-        body.push(0x00);
-        body.extend_from_slice(v);
-    }
-    body.push(0);
-    let mut doc = ((body.len() + 4) as i32).to_le_bytes().to_vec();
-    doc.extend(body);
-    doc
-}

@@ -99,6 +99,16 @@ pub(crate) struct MachineRec {
     pub blocks: Vec<BlockRec>,
     pub vgs: Vec<VgRec>,
     pub results: Vec<(String, i64, i64)>,
+    /// The NICs commissioning found (what `op=details` lists in lshw).
+    pub nics: Vec<NicRec>,
+}
+
+/// A NIC of the machine's hardware: name, MAC and PCI bus address.
+#[derive(Debug, Clone)]
+pub(crate) struct NicRec {
+    pub name: String,
+    pub mac: String,
+    pub bus: String,
 }
 
 #[derive(Debug, Clone)]
@@ -156,6 +166,8 @@ pub(crate) struct World {
     pub writes: u64,
     /// Requests received per (method, path relative to the API root, op).
     pub requests_by_op: BTreeMap<(String, String, String), u64>,
+    /// NICs (name, PCI bus address) of machines enlisted without their own list.
+    pub default_nics: Vec<(String, String)>,
 }
 
 /// MAAS' system-id alphabet (base-24 "znums").
@@ -198,6 +210,10 @@ impl World {
             ticks: 0,
             requests: 0,
             writes: 0,
+            default_nics: super::FakeNic::defaults()
+                .into_iter()
+                .map(|n| (n.name, n.bus_address))
+                .collect(),
             requests_by_op: BTreeMap::new(),
         };
         let fabric = w.create_fabric("fabric-0", None);
@@ -288,19 +304,37 @@ impl World {
 
     /// Adds a machine in `New` with two NICs and two disks; returns its system id.
     pub(crate) fn add_machine(&mut self, hostname: Option<String>, bmc: Option<String>) -> String {
+        let nics = self.default_nics.clone();
+        self.add_machine_with_nics(hostname, bmc, &nics)
+    }
+
+    /// Enlists a machine whose NICs are `(name, PCI bus address)`.
+    pub(crate) fn add_machine_with_nics(
+        &mut self,
+        hostname: Option<String>,
+        bmc: Option<String>,
+        nic_list: &[(String, String)],
+    ) -> String {
         let n = self.machines.len() as u64;
         let system_id = znum(0x4d2a5 + n * 7919);
         let hostname = hostname.unwrap_or_else(|| format!("node{:02}", n + 1));
         let bmc = bmc.unwrap_or_else(|| format!("127.0.0.1:{}", 6230 + n));
         let vlan = self.untagged_vlan(0);
         let mut interfaces = Vec::new();
-        for i in 0..2 {
+        let mut nics = Vec::new();
+        for (i, (name, bus)) in nic_list.iter().enumerate() {
             let id = self.id();
+            let mac = format!("52:54:00:{:02x}:{:02x}:{:02x}", n / 256, n % 256, i);
+            nics.push(NicRec {
+                name: name.clone(),
+                mac: mac.clone(),
+                bus: bus.clone(),
+            });
             interfaces.push(IfaceRec {
                 id,
-                name: format!("eth{i}"),
+                name: name.clone(),
                 kind: "physical",
-                mac: format!("52:54:00:{:02x}:{:02x}:{:02x}", n / 256, n % 256, i),
+                mac,
                 vlan,
                 parents: vec![],
                 links: vec![],
@@ -346,6 +380,7 @@ impl World {
             blocks,
             vgs: vec![],
             results: vec![],
+            nics,
         };
         self.machines.insert(system_id.clone(), m);
         system_id
