@@ -3,7 +3,7 @@
 //! ```text
 //! cargo run --release --example deploy_site -- [--site PATH] [--store DIR]
 //!     [--action prepare_nodes|deploy_nodes|full] [--latency-ms N] [--fail-rate F]
-//!     [--concurrency N] [--json] [--maas-url URL --maas-key-env VAR [--maas-poll-ms N]]
+//!     [--concurrency N] [--json] [--maas-url URL --maas-key-env VAR [--maas-poll-ms N] [--fake-bootaction-reports]]
 //! ```
 //!
 //! Defaults: the bundled `examples/sites/demo-site`, the store and the simulated world in
@@ -19,8 +19,10 @@
 //! in MAAS with the BMC addresses of the site's nodes, by which they are identified. MAAS waits
 //! are polled every `--maas-poll-ms` (default 1000). The OOB driver stays simulated, so power and
 //! boot-device steps go to the simulated BMCs. This process serves no API, so deployed machines
-//! cannot report their signalling boot actions: a stand-in agent reports each of a node's
-//! pending signalling boot actions as succeeded once MAAS shows its machine Deployed. The fake
+//! cannot report their signalling boot actions, and DeployNodes waits for them until its
+//! deadline; with `--fake-bootaction-reports` (for demos against the fake MAAS) a stand-in agent
+//! reports each of a node's pending signalling boot actions as succeeded once MAAS shows its
+//! machine Deployed. The fake
 //! MAAS serves as such a MAAS (its machines' NICs sit at the PCI addresses the demo site's
 //! hardware profile aliases, so bonds are built from the NICs lshw lists there):
 //!
@@ -28,7 +30,7 @@
 //! cargo run --example fake_maas -- --listen 127.0.0.1:5240 --tick-ms 100 --api-key-file key \
 //!     --bmc-addresses 10.40.0.11,10.40.0.12,10.40.0.13,10.40.0.21,10.40.0.22,10.40.0.23
 //! MAAS_KEY=$(cat key) cargo run --example deploy_site -- --store /tmp/dd \
-//!     --maas-url http://127.0.0.1:5240/MAAS --maas-key-env MAAS_KEY
+//!     --maas-url http://127.0.0.1:5240/MAAS --maas-key-env MAAS_KEY --fake-bootaction-reports
 //! ```
 
 use std::io::IsTerminal;
@@ -64,11 +66,12 @@ struct Args {
     maas_url: Option<String>,
     maas_key_env: Option<String>,
     maas_poll: Duration,
+    fake_bootaction_reports: bool,
 }
 
 fn usage(msg: &str) -> ExitCode {
     eprintln!(
-        "{msg}\nusage: deploy_site [--site PATH] [--store DIR] [--action prepare_nodes|deploy_nodes|full] [--latency-ms N] [--fail-rate F] [--concurrency N] [--json] [--maas-url URL --maas-key-env VAR [--maas-poll-ms N]]"
+        "{msg}\nusage: deploy_site [--site PATH] [--store DIR] [--action prepare_nodes|deploy_nodes|full] [--latency-ms N] [--fail-rate F] [--concurrency N] [--json] [--maas-url URL --maas-key-env VAR [--maas-poll-ms N] [--fake-bootaction-reports]]"
     );
     ExitCode::from(2)
 }
@@ -92,6 +95,7 @@ fn parse() -> Result<Args, String> {
         maas_url: None,
         maas_key_env: None,
         maas_poll: Duration::from_secs(1),
+        fake_bootaction_reports: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -130,6 +134,7 @@ fn parse() -> Result<Args, String> {
             "--json" => a.json = true,
             "--maas-url" => a.maas_url = Some(value()?),
             "--maas-key-env" => a.maas_key_env = Some(value()?),
+            "--fake-bootaction-reports" => a.fake_bootaction_reports = true,
             "--maas-poll-ms" => {
                 a.maas_poll = Duration::from_millis(
                     value()?
@@ -447,6 +452,16 @@ async fn run(args: &Args) -> Result<bool, String> {
     // Simulated nodes report their boot actions once deployed, as real ones do to the API.
     world.report_bootactions(orch.bootactions());
     let _agent = match maas_client(args)? {
+        Some(_) if !args.fake_bootaction_reports => {
+            if !args.json {
+                println!(
+                    "note: deploy_site serves no boot action API, so DeployNodes waits for the nodes' \
+                     boot action reports until its deadline; --fake-bootaction-reports reports them \
+                     as succeeded (for demos)"
+                );
+            }
+            None
+        }
         Some(client) => {
             let nodes = site.baremetal_nodes.keys().cloned().collect();
             Some(AbortOnDrop(spawn_bootaction_agent(
