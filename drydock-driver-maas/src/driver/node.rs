@@ -78,6 +78,32 @@ fn decode(r: &CommissioningResult) -> String {
 }
 
 impl MaasDriver {
+    /// Settles a state-changing machine call: a failure is accepted only when its outcome is
+    /// unknown (MAAS may have applied it, e.g. a 504) and the machine, read back, is in one of
+    /// the `took_effect` states. This is the driver's one rule for ambiguous writes: it never
+    /// repeats such a call blindly.
+    async fn settle<T>(
+        &self,
+        cx: &Cx,
+        sid: &str,
+        doing: &str,
+        result: Result<T, MaasError>,
+        took_effect: &[S],
+    ) -> Result<(), DriverError> {
+        let Err(e) = result else { return Ok(()) };
+        let now = self
+            .client
+            .machines()
+            .get(sid)
+            .await
+            .cx(cx, "reading the machine")?;
+        if e.outcome_unknown() && took_effect.contains(&now.status) {
+            Ok(())
+        } else {
+            Err(cx.maas(doing, e))
+        }
+    }
+
     /// Finds the node's machine (cached system id, checked with a read).
     pub(crate) async fn find_machine(
         &self,
@@ -267,20 +293,10 @@ impl MaasDriver {
                     skip_bmc_config: self.config.skip_bmc_config,
                     ..CommissionOptions::default()
                 };
-                if let Err(e) = self.client.machines().commission(&sid, &opts).await {
-                    // An ambiguous answer: look before trying again.
-                    let now = self
-                        .client
-                        .machines()
-                        .get(&sid)
-                        .await
-                        .cx(&cx, "reading the machine")?;
-                    if !(e.outcome_unknown()
-                        && matches!(now.status, S::Commissioning | S::Testing | S::Ready))
-                    {
-                        return Err(cx.maas("starting commissioning", e));
-                    }
-                }
+                let result = self.client.machines().commission(&sid, &opts).await;
+                let started = [S::Commissioning, S::Testing, S::Ready];
+                self.settle(&cx, &sid, "starting commissioning", result, &started)
+                    .await?;
             }
             other => {
                 return Err(cx.permanent(format!(
@@ -386,17 +402,9 @@ impl MaasDriver {
                         system_id: Some(sid.clone()),
                         ..AllocateOptions::default()
                     };
-                    if let Err(e) = self.client.machines().allocate(&opts).await {
-                        let now = self
-                            .client
-                            .machines()
-                            .get(&sid)
-                            .await
-                            .cx(&cx, "reading the machine")?;
-                        if !(e.outcome_unknown() && now.status == S::Allocated) {
-                            return Err(cx.maas("allocating the machine", e));
-                        }
-                    }
+                    let result = self.client.machines().allocate(&opts).await;
+                    self.settle(&cx, &sid, "allocating the machine", result, &[S::Allocated])
+                        .await?;
                 }
                 let annotations: std::collections::BTreeMap<String, String> = node
                     .owner_data
@@ -417,17 +425,10 @@ impl MaasDriver {
                     comment: Some("Deployed by Drydock".to_owned()),
                     ..DeployOptions::default()
                 };
-                if let Err(e) = self.client.machines().deploy(&sid, &opts).await {
-                    let now = self
-                        .client
-                        .machines()
-                        .get(&sid)
-                        .await
-                        .cx(&cx, "reading the machine")?;
-                    if !(e.outcome_unknown() && matches!(now.status, S::Deploying | S::Deployed)) {
-                        return Err(cx.maas("starting deployment", e));
-                    }
-                }
+                let result = self.client.machines().deploy(&sid, &opts).await;
+                let started = [S::Deploying, S::Deployed];
+                self.settle(&cx, &sid, "starting deployment", result, &started)
+                    .await?;
             }
             S::FailedDeployment => {
                 return Err(cx.permanent(format!(
@@ -468,21 +469,10 @@ impl MaasDriver {
                     comment: Some("Destroyed by Drydock".to_owned()),
                     ..ReleaseOptions::default()
                 };
-                if let Err(e) = self.client.machines().release(&sid, &opts).await {
-                    let now = self
-                        .client
-                        .machines()
-                        .get(&sid)
-                        .await
-                        .cx(&cx, "reading the machine")?;
-                    let started = matches!(
-                        now.status,
-                        S::Releasing | S::DiskErasing | S::Ready | S::New
-                    );
-                    if !(e.outcome_unknown() && started) {
-                        return Err(cx.maas("releasing the machine", e));
-                    }
-                }
+                let result = self.client.machines().release(&sid, &opts).await;
+                let started = [S::Releasing, S::DiskErasing, S::Ready, S::New];
+                self.settle(&cx, &sid, "releasing the machine", result, &started)
+                    .await?;
                 self.wait_for(
                     &cx,
                     &sid,
