@@ -184,7 +184,7 @@ pub fn ingest_sources(sources: &[Source]) -> Result<SiteDesign, Diagnostics> {
     assemble(outcomes)
 }
 
-fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+pub(crate) fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(8);
