@@ -52,6 +52,8 @@ pub(super) fn parse(doc: DocumentText<'_>) -> Option<Node> {
         lines,
         at: 0,
         nodes: 0,
+        entries: Vec::new(),
+        items: Vec::new(),
     };
     let root = p.node(first.indent)?;
     (p.at == p.lines.len() && p.nodes <= MAX_NODES_PER_DOCUMENT).then_some(root)
@@ -61,6 +63,11 @@ struct Reader<'a> {
     lines: Vec<Line<'a>>,
     at: usize,
     nodes: usize,
+    /// Entries of the mappings being read, innermost last: each mapping takes its own off the
+    /// top into a vector of the exact size.
+    entries: Vec<(Key, Node)>,
+    /// The same for sequence items.
+    items: Vec<Node>,
 }
 
 fn is_seq_entry(text: &str) -> bool {
@@ -200,7 +207,7 @@ impl<'a> Reader<'a> {
     fn map(&mut self, indent: usize) -> Option<Node> {
         let start = pos(&self.peek()?, 0);
         self.nodes += 1;
-        let mut entries = Vec::new();
+        let first = self.entries.len();
         while let Some(line) = self.peek().filter(|l| l.indent == indent) {
             if is_seq_entry(line.text) {
                 return None;
@@ -227,13 +234,13 @@ impl<'a> Reader<'a> {
                 }
                 v
             };
-            entries.push((key, value));
+            self.entries.push((key, value));
         }
         if self.next_indent().is_some_and(|i| i > indent) {
             return None;
         }
         Some(Node {
-            value: Value::Map(entries),
+            value: Value::Map(self.entries.drain(first..).collect()),
             pos: start,
         })
     }
@@ -242,7 +249,7 @@ impl<'a> Reader<'a> {
     fn seq(&mut self, indent: usize, start: usize) -> Option<Node> {
         let start = pos(&self.peek()?, start);
         self.nodes += 1;
-        let mut items = Vec::new();
+        let first = self.items.len();
         while let Some(line) = self.peek().filter(|l| l.indent == indent) {
             if !is_seq_entry(line.text) {
                 break;
@@ -267,13 +274,13 @@ impl<'a> Reader<'a> {
                 }
                 v
             };
-            items.push(item);
+            self.items.push(item);
         }
         if self.next_indent().is_some_and(|i| i > indent) {
             return None;
         }
         Some(Node {
-            value: Value::Seq(items),
+            value: Value::Seq(self.items.drain(first..).collect()),
             pos: start,
         })
     }
