@@ -8,7 +8,7 @@ use indexmap::IndexMap;
 use super::diag::{Diagnostic, DiagnosticKind, Diagnostics, DocumentKind, DocumentRef};
 use super::filter::{NodeFilterSet, select};
 use super::ingest::SiteDesign;
-use super::ingest::parallel_map;
+use super::ingest::parallel_chunks;
 use super::inherit::{apply_parent, for_each_merged, inherited, merge_dicts, merge_lists};
 use super::model::common::{Secret, Setting};
 use super::model::hardware::HardwareProfile;
@@ -214,7 +214,7 @@ impl Compiler<'_> {
             credential: params.get("credential").map(|c| Secret::new(c.clone())),
             port,
             libvirt_uri: params.get("libvirt_uri").cloned(),
-            parameters: oob_parameters.clone(),
+            parameters: oob_parameters,
         };
         let interfaces = for_each_merged(&spec.interfaces, &parent.interfaces, |i| Interface {
             name: i.name.clone(),
@@ -419,13 +419,15 @@ pub fn compile(mut site: SiteDesign) -> Result<CompiledDesign, Diagnostics> {
         let names: Vec<&String> = site.baremetal_nodes.keys().collect();
         let mut diags = std::mem::take(&mut c.diags);
         let c = &c;
-        let compiled = parallel_map(&names, |n| {
+        let compiled = parallel_chunks(&names, |n| {
             let mut diags = Vec::new();
             let node = c.node(n, &mut diags);
             (node, diags)
         });
-        let mut nodes = IndexMap::with_capacity(compiled.len());
-        for (name, (node, d)) in names.into_iter().zip(compiled) {
+        let mut nodes = IndexMap::with_capacity(names.len());
+        let mut names = names.into_iter();
+        for (node, d) in compiled.into_iter().flatten() {
+            let name = names.next().expect("one result per node");
             diags.extend(d);
             if let Some(node) = node {
                 nodes.insert(name.clone(), node);
