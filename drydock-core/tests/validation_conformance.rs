@@ -233,3 +233,32 @@ fn synthetic_sites_and_the_example_site_stay_valid() {
         "/../examples/sites/demo-site"
     ));
 }
+
+/// The validator runs the rules that go node by node together; each rule run alone gives the
+/// same findings, in the same order.
+#[test]
+fn rules_run_together_report_what_each_rule_alone_reports() {
+    use drydock_core::validation::{Validator, rules};
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(samples())
+        .unwrap()
+        .filter_map(|e| Some(e.ok()?.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .collect();
+    paths.sort();
+    paths.push(PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/corpus/sites/site_100.yaml"
+    )));
+    let mut checked = 0;
+    for path in paths {
+        let Ok(design) = design::load(&[&path]) else {
+            continue;
+        };
+        let cx = ValidationContext::default();
+        let together = validate(&design, &cx);
+        let alone = Validator::with_rules(rules::all()).validate(&design, &cx);
+        assert_eq!(together, alone, "{}", path.display());
+        checked += 1;
+    }
+    assert!(checked >= 10, "only {checked} designs checked");
+}

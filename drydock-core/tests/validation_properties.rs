@@ -98,7 +98,13 @@ fn check(s: &Site, fault: Fault) -> ValidationReport {
     let text = render(s, fault);
     let site = ingest_str(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
     let design = compile(site).unwrap_or_else(|e| panic!("{e}"));
-    validate(&design, &ValidationContext::default())
+    let report = validate(&design, &ValidationContext::default());
+    // The rules run together report what each rule run alone reports.
+    let alone =
+        drydock_core::validation::Validator::with_rules(drydock_core::validation::rules::all())
+            .validate(&design, &ValidationContext::default());
+    assert_eq!(report, alone);
+    report
 }
 
 proptest! {

@@ -8,10 +8,11 @@ use indexmap::IndexMap;
 use super::diag::{Diagnostic, DiagnosticKind, Diagnostics, DocumentKind, DocumentRef};
 use super::filter::{NodeFilterSet, select};
 use super::ingest::SiteDesign;
-use super::inherit::apply_parent;
+use super::ingest::parallel_chunks;
+use super::inherit::{apply_parent, for_each_merged, inherited, merge_dicts, merge_lists};
 use super::model::common::{Secret, Setting};
 use super::model::hardware::HardwareProfile;
-use super::model::host::{FilesystemSpec, HostSpec, KernelParam};
+use super::model::host::{FilesystemSpec, HostSpec, KernelParam, OobParameters};
 use super::model::network::Route;
 use super::node::{
     CompiledNode, DeviceSelector, Filesystem, Interface, LogicalVolume, Oob, Partition, Platform,
@@ -126,16 +127,39 @@ impl Compiler<'_> {
         self.profiles.get(name).cloned().flatten()
     }
 
-    fn node(&mut self, name: &str) -> Option<CompiledNode> {
+    /// Compiles node `name`; problems go to `diags` (nodes are compiled in parallel, each with
+    /// its own list, joined in node order).
+    fn node(&self, name: &str, diags: &mut Vec<Diagnostic>) -> Option<CompiledNode> {
         let site = self.site;
-        let doc = &site.baremetal_nodes[name];
-        let parent = match doc.spec.parent.as_deref() {
-            Some(p) => self.profile(p, (DocumentKind::BaremetalNode, name))?,
-            None => Arc::new(HostSpec::default()),
+        let report = |diags: &mut Vec<Diagnostic>, d: Diagnostic| {
+            diags.push(self.located(DocumentKind::BaremetalNode, name, d));
         };
-        let spec = apply_parent(&doc.spec, &parent);
+        let doc = &site.baremetal_nodes[name];
+        let default_parent;
+        let parent: &HostSpec = match doc.spec.parent.as_deref() {
+            // Every defined profile was resolved (or reported) before the nodes.
+            Some(p) => match self.profiles.get(p) {
+                Some(Some(spec)) => spec,
+                Some(None) => return None,
+                None => {
+                    let d = Diagnostic::error(
+                        DiagnosticKind::UnknownReference,
+                        format!("host profile '{p}' is not defined"),
+                    )
+                    .at_field("data.host_profile");
+                    report(diags, d);
+                    return None;
+                }
+            },
+            None => {
+                default_parent = HostSpec::default();
+                &default_parent
+            }
+        };
+        // The effective spec, field by field, without building a merged HostSpec.
+        let spec = &doc.spec;
         let mut profiles = Vec::new();
-        let mut cur = doc.spec.parent.as_deref();
+        let mut cur = spec.parent.as_deref();
         while let Some(p) = cur.filter(|p| !profiles.iter().any(|x: &String| x == p)) {
             profiles.push(p.to_owned());
             cur = site
@@ -143,8 +167,8 @@ impl Compiler<'_> {
                 .get(p)
                 .and_then(|hp| hp.spec.parent.as_deref());
         }
-        let hardware_profile = value(&spec.hardware_profile);
-        let hw: Option<&HardwareProfile> = match &hardware_profile {
+        let hardware_profile = inherited(&spec.hardware_profile, &parent.hardware_profile);
+        let hw: Option<&HardwareProfile> = match hardware_profile {
             Some(h) => match site.hardware_profiles.get(h) {
                 Some(hw) => Some(hw),
                 None => {
@@ -153,18 +177,21 @@ impl Compiler<'_> {
                         format!("hardware profile '{h}' is not defined"),
                     )
                     .at_field("data.hardware_profile");
-                    self.report(DocumentKind::BaremetalNode, name, d);
+                    report(diags, d);
                     return None;
                 }
             },
             None => None,
         };
-        let primary_network = value(&spec.primary_network);
+        let primary_network = inherited(&spec.primary_network, &parent.primary_network);
         let domain = primary_network
-            .as_deref()
             .and_then(|n| site.networks.get(n))
             .map_or_else(|| "local".to_owned(), |n| n.dns_domain.clone());
-        let params = &spec.oob_parameters.0;
+        let oob_parameters = OobParameters(merge_dicts(
+            &spec.oob_parameters.0,
+            &parent.oob_parameters.0,
+        ));
+        let params = &oob_parameters.0;
         let port = match params.get("port") {
             Some(p) => match p.parse::<u16>() {
                 Ok(port) => Some(port),
@@ -174,70 +201,63 @@ impl Compiler<'_> {
                         format!("'{p}' is not a port number"),
                     )
                     .at_field("data.oob.port");
-                    self.report(DocumentKind::BaremetalNode, name, d);
+                    report(diags, d);
                     None
                 }
             },
             None => None,
         };
         let oob = Oob {
-            kind: spec.oob_type.as_ref().and_then(|s| s.value().copied()),
+            kind: inherited(&spec.oob_type, &parent.oob_type).copied(),
             network: params.get("network").cloned(),
             account: params.get("account").cloned(),
             credential: params.get("credential").map(|c| Secret::new(c.clone())),
             port,
             libvirt_uri: params.get("libvirt_uri").cloned(),
-            parameters: spec.oob_parameters.clone(),
+            parameters: oob_parameters,
         };
-        let interfaces = spec
-            .interfaces
-            .iter()
-            .map(|i| Interface {
-                name: i.name.clone(),
-                device_link: value(&i.device_link),
-                slave_selectors: i
-                    .slaves
-                    .iter()
-                    .map(|s| match hw.and_then(|h| h.resolve_alias("pci", s)) {
-                        Some(a) => DeviceSelector::Address {
-                            address: a.address.clone(),
-                            dev_type: a.dev_type.clone(),
-                        },
-                        None => DeviceSelector::Name(s.clone()),
-                    })
-                    .collect(),
-                slaves: i.slaves.clone(),
-                networks: i.networks.clone(),
-                sriov: i.sriov,
-                labels: i.labels.clone(),
-            })
-            .collect();
-        let storage_devices = spec
-            .storage_devices
-            .iter()
-            .map(|d| StorageDevice {
-                name: d.name.clone(),
-                volume_group: value(&d.volume_group),
-                labels: d.labels.clone(),
-                partitions: d
-                    .partitions
-                    .iter()
-                    .map(|p| Partition {
-                        name: p.name.clone(),
-                        size: value(&p.size),
-                        part_uuid: value(&p.part_uuid),
-                        volume_group: value(&p.volume_group),
-                        bootable: p.bootable.unwrap_or(false),
-                        labels: p.labels.clone(),
-                        filesystem: filesystem(&p.filesystem),
-                    })
-                    .collect(),
-            })
-            .collect();
-        let volume_groups = spec
-            .volume_groups
-            .iter()
-            .map(|g| VolumeGroup {
+        let interfaces = for_each_merged(&spec.interfaces, &parent.interfaces, |i| Interface {
+            name: i.name.clone(),
+            device_link: value(&i.device_link),
+            slave_selectors: i
+                .slaves
+                .iter()
+                .map(|s| match hw.and_then(|h| h.resolve_alias("pci", s)) {
+                    Some(a) => DeviceSelector::Address {
+                        address: a.address.clone(),
+                        dev_type: a.dev_type.clone(),
+                    },
+                    None => DeviceSelector::Name(s.clone()),
+                })
+                .collect(),
+            slaves: i.slaves.clone(),
+            networks: i.networks.clone(),
+            sriov: i.sriov,
+            labels: i.labels.clone(),
+        });
+        let storage_devices =
+            for_each_merged(&spec.storage_devices, &parent.storage_devices, |d| {
+                StorageDevice {
+                    name: d.name.clone(),
+                    volume_group: value(&d.volume_group),
+                    labels: d.labels.clone(),
+                    partitions: d
+                        .partitions
+                        .iter()
+                        .map(|p| Partition {
+                            name: p.name.clone(),
+                            size: value(&p.size),
+                            part_uuid: value(&p.part_uuid),
+                            volume_group: value(&p.volume_group),
+                            bootable: p.bootable.unwrap_or(false),
+                            labels: p.labels.clone(),
+                            filesystem: filesystem(&p.filesystem),
+                        })
+                        .collect(),
+                }
+            });
+        let volume_groups = for_each_merged(&spec.volume_groups, &parent.volume_groups, |g| {
+            VolumeGroup {
                 name: g.name.clone(),
                 vg_uuid: value(&g.vg_uuid),
                 logical_volumes: g
@@ -250,29 +270,30 @@ impl Compiler<'_> {
                         filesystem: filesystem(&l.filesystem),
                     })
                     .collect(),
-            })
-            .collect();
-        let kernel_params = self.resolve_kernel_params(name, &spec.kernel_params, hw);
+            }
+        });
+        let mut kernel_params = merge_dicts(&spec.kernel_params, &parent.kernel_params);
+        self.resolve_kernel_params(name, &mut kernel_params, hw, diags);
         Some(CompiledNode {
             name: name.to_owned(),
             domain,
             document: DocumentRef::new(DocumentKind::BaremetalNode, name),
             location: site.location_of(DocumentKind::BaremetalNode, name).cloned(),
             profiles,
-            hardware_profile,
-            primary_network,
+            hardware_profile: hardware_profile.cloned(),
+            primary_network: primary_network.cloned(),
             oob,
             interfaces,
             storage_devices,
             volume_groups,
             platform: Platform {
-                image: value(&spec.image),
-                kernel: value(&spec.kernel),
+                image: inherited(&spec.image, &parent.image).cloned(),
+                kernel: inherited(&spec.kernel, &parent.kernel).cloned(),
                 kernel_params,
             },
-            tags: spec.tags,
-            owner_data: spec.owner_data,
-            rack: value(&spec.rack),
+            tags: merge_lists(&spec.tags, &parent.tags),
+            owner_data: merge_dicts(&spec.owner_data, &parent.owner_data),
+            rack: inherited(&spec.rack, &parent.rack).cloned(),
             boot_mac: doc.boot_mac.clone(),
             addressing: doc.addressing.clone(),
         })
@@ -281,13 +302,13 @@ impl Compiler<'_> {
     /// Resolves `hardwareprofile:cpuset.<set>` and `hardwareprofile:hugepages.<conf>.size|count`.
     /// An unresolvable reference stays as written, with a warning.
     fn resolve_kernel_params(
-        &mut self,
+        &self,
         node: &str,
-        params: &IndexMap<String, KernelParam>,
+        params: &mut IndexMap<String, KernelParam>,
         hw: Option<&HardwareProfile>,
-    ) -> IndexMap<String, KernelParam> {
-        let mut out = params.clone();
-        for (key, v) in out.iter_mut() {
+        diags: &mut Vec<Diagnostic>,
+    ) {
+        for (key, v) in params.iter_mut() {
             let KernelParam::Value(text) = v else {
                 continue;
             };
@@ -319,11 +340,10 @@ impl Compiler<'_> {
                     )
                     .warning()
                     .at_field(format!("data.platform.kernel_params.{key}"));
-                    self.report(DocumentKind::BaremetalNode, node, d);
+                    diags.push(self.located(DocumentKind::BaremetalNode, node, d));
                 }
             }
         }
-        out
     }
 }
 
@@ -396,12 +416,24 @@ pub fn compile(mut site: SiteDesign) -> Result<CompiledDesign, Diagnostics> {
         for name in site.host_profiles.keys() {
             c.profile(name, (DocumentKind::HostProfile, name));
         }
-        let nodes: IndexMap<String, CompiledNode> = site
-            .baremetal_nodes
-            .keys()
-            .filter_map(|n| c.node(n).map(|cn| (n.clone(), cn)))
-            .collect();
-        (nodes, c.diags)
+        let names: Vec<&String> = site.baremetal_nodes.keys().collect();
+        let mut diags = std::mem::take(&mut c.diags);
+        let c = &c;
+        let compiled = parallel_chunks(&names, |n| {
+            let mut diags = Vec::new();
+            let node = c.node(n, &mut diags);
+            (node, diags)
+        });
+        let mut nodes = IndexMap::with_capacity(names.len());
+        let mut names = names.into_iter();
+        for (node, d) in compiled.into_iter().flatten() {
+            let name = names.next().expect("one result per node");
+            diags.extend(d);
+            if let Some(node) = node {
+                nodes.insert(name.clone(), node);
+            }
+        }
+        (nodes, diags)
     };
     if diags.iter().any(Diagnostic::is_error) {
         return Err(Diagnostics(diags));

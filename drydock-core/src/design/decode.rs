@@ -347,21 +347,52 @@ fn truncate(s: &str) -> &str {
 }
 
 /// The entries of a mapping being decoded; reports the ones nobody asked for.
+///
+/// Which entries were taken and which names were asked for are kept without allocating for
+/// mappings of up to 64 entries and 24 names (every mapping of a design in practice).
 pub(crate) struct Fields<'n> {
     pub(crate) entries: &'n [(Key, Node)],
-    taken: Vec<bool>,
-    known: Vec<&'static str>,
+    taken: u64,
+    taken_more: Vec<bool>,
+    known: [&'static str; KNOWN_INLINE],
+    known_len: usize,
+    known_more: Vec<&'static str>,
     /// Position of the mapping.
     pub(crate) pos: Pos,
 }
+
+const KNOWN_INLINE: usize = 24;
 
 impl<'n> Fields<'n> {
     fn new(entries: &'n [(Key, Node)], pos: Pos) -> Self {
         Fields {
             entries,
-            taken: vec![false; entries.len()],
-            known: Vec::new(),
+            taken: 0,
+            taken_more: if entries.len() > 64 {
+                vec![false; entries.len()]
+            } else {
+                Vec::new()
+            },
+            known: [""; KNOWN_INLINE],
+            known_len: 0,
+            known_more: Vec::new(),
             pos,
+        }
+    }
+
+    fn set_taken(&mut self, i: usize) {
+        if self.taken_more.is_empty() {
+            self.taken |= 1 << i;
+        } else {
+            self.taken_more[i] = true;
+        }
+    }
+
+    fn is_taken(&self, i: usize) -> bool {
+        if self.taken_more.is_empty() {
+            self.taken & (1 << i) != 0
+        } else {
+            self.taken_more[i]
         }
     }
 
@@ -372,11 +403,16 @@ impl<'n> Fields<'n> {
 
     /// Takes the field `name`, null values included.
     pub(crate) fn take_raw(&mut self, name: &'static str) -> Option<&'n Node> {
-        self.known.push(name);
+        if self.known_len < KNOWN_INLINE {
+            self.known[self.known_len] = name;
+            self.known_len += 1;
+        } else {
+            self.known_more.push(name);
+        }
         let mut found = None;
         for (i, (k, v)) in self.entries.iter().enumerate() {
             if k.text == name {
-                self.taken[i] = true;
+                self.set_taken(i);
                 found = Some(v); // the last of duplicate keys wins
             }
         }
@@ -405,8 +441,9 @@ impl<'n> Fields<'n> {
     /// Reports every field not taken as unknown.
     pub(crate) fn deny_unknown(self, cx: &mut Cx<'_>, path: &Path<'_>) {
         for (i, (key, _)) in self.entries.iter().enumerate() {
-            if !self.taken[i] {
-                let mut known = self.known.clone();
+            if !self.is_taken(i) {
+                let mut known = self.known[..self.known_len].to_vec();
+                known.extend_from_slice(&self.known_more);
                 known.sort_unstable();
                 known.dedup();
                 cx.report(

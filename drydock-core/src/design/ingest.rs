@@ -180,27 +180,37 @@ pub fn ingest_sources(sources: &[Source]) -> Result<SiteDesign, Diagnostics> {
                 .map(move |d| (&s.name, d))
         })
         .collect();
-    let outcomes = parallel_map(&docs, |(file, doc)| read_document(file, *doc));
+    let outcomes = parallel_chunks(&docs, |(file, doc)| read_document(file, *doc));
     assemble(outcomes)
 }
 
-fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+/// Maps `items` on the available cores; the results in order, one vector per chunk (so that a
+/// caller moving them elsewhere need not first copy them all into one vector).
+pub(crate) fn parallel_chunks<T: Sync, R: Send>(
+    items: &[T],
+    f: impl Fn(&T) -> R + Sync,
+) -> Vec<Vec<R>> {
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(8);
     if threads <= 1 || items.len() < 64 {
-        return items.iter().map(&f).collect();
+        return vec![items.iter().map(&f).collect()];
     }
     let chunk = items.len().div_ceil(threads);
+    // The calling thread takes the first chunk itself: one thread fewer to start, and its
+    // allocations go to its own (usually the main) malloc arena, where the memory freed by
+    // earlier work is.
+    let (first, rest) = items.split_at(chunk.min(items.len()));
     std::thread::scope(|s| {
-        let handles: Vec<_> = items
+        let handles: Vec<_> = rest
             .chunks(chunk)
             .map(|c| s.spawn(|| c.iter().map(&f).collect::<Vec<R>>()))
             .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-            .collect()
+        let mut out = vec![first.iter().map(&f).collect::<Vec<R>>()];
+        for h in handles {
+            out.push(h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+        }
+        out
     })
 }
 
@@ -390,10 +400,10 @@ fn read_document(file: &Arc<str>, doc: DocumentText<'_>) -> DocOutcome {
     out
 }
 
-fn assemble(outcomes: Vec<DocOutcome>) -> Result<SiteDesign, Diagnostics> {
+fn assemble(outcomes: Vec<Vec<DocOutcome>>) -> Result<SiteDesign, Diagnostics> {
     let mut design = SiteDesign::default();
     let mut diags = Vec::new();
-    for outcome in outcomes {
+    for outcome in outcomes.into_iter().flatten() {
         diags.extend(outcome.diags);
         design.skipped_documents += usize::from(outcome.skipped);
         let Some((doc_ref, location, decoded)) = outcome.doc else {

@@ -13,7 +13,7 @@
 
 use indexmap::IndexMap;
 
-use super::model::common::inherit;
+use super::model::common::{Setting, inherit};
 use super::model::host::{
     DeviceSpec, FilesystemSpec, HostSpec, InterfaceSpec, LogicalVolumeSpec, OobParameters,
     PartitionSpec, VolumeGroupSpec,
@@ -216,6 +216,47 @@ impl Named for VolumeGroupSpec {
             name: self.name.clone(),
             ..Default::default()
         })
+    }
+}
+
+/// Visits the items [`merge_named`] would produce, in its order, without building the merged
+/// list: `f` gets each merged item, borrowed when it is the parent's own (an item of an effective
+/// parent is already normalised, so merging it with nothing would give an equal item).
+pub(crate) fn for_each_merged<T: Named, R>(
+    child: &[T],
+    parent: &[T],
+    mut f: impl FnMut(&T) -> R,
+) -> Vec<R> {
+    let mut out = Vec::with_capacity(parent.len() + child.len());
+    for p in parent {
+        let name = p.name();
+        if child
+            .iter()
+            .any(|c| c.name().strip_prefix('!') == Some(name))
+        {
+            continue;
+        }
+        match child.iter().find(|c| c.name() == name) {
+            Some(c) => out.push(f(&c.merge(p))),
+            None => out.push(f(p)),
+        }
+    }
+    for c in child {
+        if !c.name().starts_with('!') && !parent.iter().any(|p| p.name() == c.name()) {
+            out.push(f(&c.normalized()));
+        }
+    }
+    out
+}
+
+/// The effective value of an inheritable field, borrowed from the child or the parent.
+pub(crate) fn inherited<'a, T>(
+    child: &'a Option<Setting<T>>,
+    parent: &'a Option<Setting<T>>,
+) -> Option<&'a T> {
+    match child {
+        None => parent.as_ref().and_then(Setting::value),
+        Some(s) => s.value(),
     }
 }
 

@@ -10,6 +10,14 @@
 //! build a tree of `Spanned` values; yaml_serde 0.10 needs 62 ms to parse and 105 ms to build a
 //! `Value`, but keeps no locations; saphyr-parser 0.3 delivers every event with its span in
 //! 72 ms. drydock builds its located tree from those events, and parses documents in parallel.
+//!
+//! Most design documents are plain block YAML (block mappings and sequences, one-line plain or
+//! quoted scalars). Those are first read by a small line-based reader (`yaml/fast.rs`) that
+//! builds the same located tree with fewer instructions (callgrind: ~58 M for the 0.56 MB of
+//! `site_1000.yaml`, tree and allocations included); any document using anything else (flow
+//! collections, block scalars, anchors, tags, escapes, multi-line scalars, non-ASCII text,
+//! syntax errors, ...) is parsed by saphyr-parser as before. A test checks that both give the
+//! same tree, positions included, for every corpus document the fast reader accepts.
 
 pub mod compile;
 pub mod decode;

@@ -8,12 +8,15 @@
 //!
 //! A stream is split at its document markers (`---` or `...` at the start of a line) before
 //! parsing, so a syntax error in one document leaves the others readable, and documents can be
-//! parsed in parallel.
+//! parsed in parallel. Documents in plain block YAML are read by a faster line-based reader
+//! (`fast`) that builds the same tree; the others go through saphyr-parser.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
 
 use saphyr_parser::{Event, Parser, ScalarStyle};
+
+mod fast;
 
 /// Where a node starts in its source: 1-based line and column.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -170,6 +173,14 @@ pub fn split_documents(stream: &str) -> Vec<DocumentText<'_>> {
 ///
 /// Returns `Ok(None)` for a document without content. Positions are lines of the whole stream.
 pub fn parse_document(doc: DocumentText<'_>) -> Result<Option<Node>, SyntaxError> {
+    if let Some(root) = fast::parse(doc) {
+        return Ok(Some(root));
+    }
+    parse_events(doc)
+}
+
+/// Parses one document with [`saphyr_parser`]: any YAML, errors included.
+fn parse_events(doc: DocumentText<'_>) -> Result<Option<Node>, SyntaxError> {
     let mut builder = Builder {
         line_offset: doc.first_line.saturating_sub(1),
         stack: Vec::new(),
@@ -367,39 +378,45 @@ fn render_key(node: &Node) -> String {
 
 /// Resolves a plain scalar with the YAML 1.2 core schema.
 pub fn resolve_plain(text: &str) -> Value {
-    match text {
-        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
-        "true" | "True" | "TRUE" => return Value::Bool(true),
-        "false" | "False" | "FALSE" => return Value::Bool(false),
-        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
-            return Value::Float(f64::INFINITY);
-        }
-        "-.inf" | "-.Inf" | "-.INF" => return Value::Float(f64::NEG_INFINITY),
-        ".nan" | ".NaN" | ".NAN" => return Value::Float(f64::NAN),
-        _ => {}
-    }
+    resolve_plain_typed(text).unwrap_or_else(|| Value::Str(text.to_owned()))
+}
+
+/// [`resolve_plain`] without the allocation of a string: `None` when the scalar is a string.
+fn resolve_plain_typed(text: &str) -> Option<Value> {
+    Some(match text {
+        "" | "~" | "null" | "Null" | "NULL" => Value::Null,
+        "true" | "True" | "TRUE" => Value::Bool(true),
+        "false" | "False" | "FALSE" => Value::Bool(false),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => Value::Float(f64::INFINITY),
+        "-.inf" | "-.Inf" | "-.INF" => Value::Float(f64::NEG_INFINITY),
+        ".nan" | ".NaN" | ".NAN" => Value::Float(f64::NAN),
+        _ => return resolve_number(text),
+    })
+}
+
+fn resolve_number(text: &str) -> Option<Value> {
     let first = text.as_bytes()[0];
     if !(first.is_ascii_digit() || first == b'-' || first == b'+' || first == b'.') {
-        return Value::Str(text.to_owned());
+        return None;
     }
     if let Some(hex) = text.strip_prefix("0x") {
         if let Ok(v) = i64::from_str_radix(hex, 16) {
-            return Value::Int(v);
+            return Some(Value::Int(v));
         }
     } else if let Some(oct) = text.strip_prefix("0o") {
         if let Ok(v) = i64::from_str_radix(oct, 8) {
-            return Value::Int(v);
+            return Some(Value::Int(v));
         }
     } else if is_decimal_int(text) {
         if let Ok(v) = text.parse::<i64>() {
-            return Value::Int(v);
+            return Some(Value::Int(v));
         }
     } else if is_float(text)
         && let Ok(v) = text.parse::<f64>()
     {
-        return Value::Float(v);
+        return Some(Value::Float(v));
     }
-    Value::Str(text.to_owned())
+    None
 }
 
 fn is_decimal_int(text: &str) -> bool {

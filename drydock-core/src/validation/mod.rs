@@ -70,6 +70,8 @@ pub trait Rule: Send + Sync + std::fmt::Debug {
 #[derive(Debug)]
 pub struct Validator {
     rules: Vec<Box<dyn Rule>>,
+    /// Whether every rule is a built-in one (then rules that go node by node run together).
+    builtin: bool,
 }
 
 impl Default for Validator {
@@ -83,12 +85,16 @@ impl Validator {
     pub fn new() -> Self {
         Validator {
             rules: rules::all(),
+            builtin: true,
         }
     }
 
     /// A validator with the given rules only.
     pub fn with_rules(rules: Vec<Box<dyn Rule>>) -> Self {
-        Validator { rules }
+        Validator {
+            rules,
+            builtin: false,
+        }
     }
 
     /// A validator with the rules of the given ids only (in the order given).
@@ -101,7 +107,10 @@ impl Validator {
                 Some(all.remove(at))
             })
             .collect();
-        Validator { rules }
+        Validator {
+            rules,
+            builtin: true,
+        }
     }
 
     /// The rules, in the order they run.
@@ -110,12 +119,48 @@ impl Validator {
     }
 
     /// Runs every rule and gathers their findings.
+    ///
+    /// The built-in rules that check nodes one by one run together, node by node, so that each
+    /// node is read from memory once rather than once per rule; the findings are the same, in
+    /// the same order. (Should a rule panic there, every rule is run again on its own.)
     pub fn validate(&self, design: &CompiledDesign, cx: &ValidationContext) -> ValidationReport {
+        if self.builtin
+            && let Ok(per_rule) = catch_unwind(AssertUnwindSafe(|| self.run_by_node(design, cx)))
+        {
+            let findings = self
+                .rules
+                .iter()
+                .zip(per_rule)
+                .flat_map(|(rule, f)| with_success(rule.id(), f))
+                .collect();
+            return ValidationReport::new(findings);
+        }
         let mut findings = Vec::new();
         for rule in &self.rules {
             findings.extend(run_rule(rule.as_ref(), design, cx));
         }
         ValidationReport::new(findings)
+    }
+
+    /// The findings of each rule (without the success info), node checks run node by node.
+    fn run_by_node(&self, design: &CompiledDesign, cx: &ValidationContext) -> Vec<Vec<Finding>> {
+        let mut per_rule: Vec<Vec<Finding>> = Vec::with_capacity(self.rules.len());
+        let mut by_node = Vec::new();
+        for (i, rule) in self.rules.iter().enumerate() {
+            match rules::node_checks(rule.id(), design, cx) {
+                Some(mut checks) => {
+                    per_rule.push(checks.begin());
+                    by_node.push((i, checks));
+                }
+                None => per_rule.push(rule.check(design, cx)),
+            }
+        }
+        for node in design.nodes.values() {
+            for (i, checks) in &mut by_node {
+                checks.node(node, &mut per_rule[*i]);
+            }
+        }
+        per_rule
     }
 }
 
@@ -123,7 +168,7 @@ impl Validator {
 /// gets the reference's "Validation successful." info.
 pub fn run_rule(rule: &dyn Rule, design: &CompiledDesign, cx: &ValidationContext) -> Vec<Finding> {
     let id = rule.id();
-    let mut findings = match catch_unwind(AssertUnwindSafe(|| rule.check(design, cx))) {
+    let findings = match catch_unwind(AssertUnwindSafe(|| rule.check(design, cx))) {
         Ok(f) => f,
         Err(panic) => {
             let what = panic
@@ -139,6 +184,11 @@ pub fn run_rule(rule: &dyn Rule, design: &CompiledDesign, cx: &ValidationContext
             )]
         }
     };
+    with_success(id, findings)
+}
+
+/// Adds the reference's "Validation successful." info to the findings of a rule without errors.
+fn with_success(id: RuleId, mut findings: Vec<Finding>) -> Vec<Finding> {
     if !findings.iter().any(Finding::is_error) {
         findings.push(Finding::new(
             id,

@@ -145,12 +145,18 @@ impl Size {
         let number: u64 = rest[..digits]
             .parse()
             .map_err(|_| err("the number is too large"))?;
-        let multiplier: u64 = match rest[digits..].trim().to_ascii_lowercase().as_str() {
-            "m" | "mb" => 1_000_000,
-            "g" | "gb" => 1_000_000_000,
-            "t" | "tb" => 1_000_000_000_000,
-            "" => return Err(err("no unit")),
-            _ => return Err(err("unknown unit")),
+        let unit = rest[digits..].trim();
+        let is = |u: &str| unit.eq_ignore_ascii_case(u);
+        let multiplier: u64 = if is("m") || is("mb") {
+            1_000_000
+        } else if is("g") || is("gb") {
+            1_000_000_000
+        } else if is("t") || is("tb") {
+            1_000_000_000_000
+        } else if unit.is_empty() {
+            return Err(err("no unit"));
+        } else {
+            return Err(err("unknown unit"));
         };
         let bytes = number
             .checked_mul(multiplier)

@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use super::impl_rule;
+use super::{NodeChecks, by_node, impl_rule, node_fn};
 use crate::design::{AssetData, AssetType, CompiledDesign, DocumentKind, Severity};
 use crate::validation::{Finding, RuleId, ValidationContext};
 
@@ -11,26 +11,31 @@ use crate::validation::{Finding, RuleId, ValidationContext};
 pub struct BootactionCoverage;
 impl_rule!(BootactionCoverage, BootactionCoverage, bootaction_coverage);
 
-fn bootaction_coverage(d: &CompiledDesign, _: &ValidationContext) -> Vec<Finding> {
+by_node!(bootaction_coverage, bootaction_coverage_checks);
+
+pub(super) fn bootaction_coverage_checks<'d>(
+    d: &'d CompiledDesign,
+    _: &'d ValidationContext,
+) -> Box<dyn NodeChecks<'d> + 'd> {
     let targeted: HashSet<&str> = d
         .bootaction_targets
         .values()
         .flatten()
         .map(String::as_str)
         .collect();
-    d.nodes
-        .values()
-        .filter(|n| !targeted.contains(n.name.as_str()))
-        .map(|n| {
-            Finding::new(
-                RuleId::BootactionCoverage,
-                Severity::Warning,
-                format!("Node {} is not in scope for any bootactions.", n.name),
-                "It is expected all nodes have at least one post-deploy action.",
-            )
-            .document(d, DocumentKind::BaremetalNode, &n.name)
-        })
-        .collect()
+    node_fn(Vec::new(), move |n, out| {
+        if !targeted.contains(n.name.as_str()) {
+            out.push(
+                Finding::new(
+                    RuleId::BootactionCoverage,
+                    Severity::Warning,
+                    format!("Node {} is not in scope for any bootactions.", n.name),
+                    "It is expected all nodes have at least one post-deploy action.",
+                )
+                .document(d, DocumentKind::BaremetalNode, &n.name),
+            );
+        }
+    })
 }
 
 /// DD4002: a `pkg_list` asset has a location or packages, and every version specifier matches

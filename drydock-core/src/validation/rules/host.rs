@@ -1,6 +1,6 @@
 //! Per-node host rules: kernel parameters, platform, hostname and out-of-band access.
 
-use super::impl_rule;
+use super::{NodeChecks, by_node, impl_rule, node_fn};
 use crate::design::{CompiledDesign, CompiledNode, DocumentKind, KernelParam, OobType, Severity};
 use crate::validation::{Finding, RuleId, ValidationContext};
 
@@ -11,26 +11,31 @@ const NODE: DocumentKind = DocumentKind::BaremetalNode;
 pub struct Hugepages;
 impl_rule!(Hugepages, Hugepages, hugepages);
 
-fn hugepages(d: &CompiledDesign, _: &ValidationContext) -> Vec<Finding> {
+by_node!(hugepages, hugepages_checks);
+
+pub(super) fn hugepages_checks<'d>(
+    d: &'d CompiledDesign,
+    _: &'d ValidationContext,
+) -> Box<dyn NodeChecks<'d> + 'd> {
     let given = |n: &CompiledNode, k: &str| {
         n.platform
             .kernel_params
             .get(k)
             .is_some_and(|v| *v != KernelParam::Flag(false))
     };
-    d.nodes
-        .values()
-        .filter(|n| given(n, "hugepages") != given(n, "hugepagesz"))
-        .map(|n| {
-            Finding::new(
-                RuleId::Hugepages,
-                Severity::Error,
-                "Invalid hugepages kernel configuration",
-                "hugepages and hugepagesz must be specified together",
-            )
-            .document(d, NODE, &n.name)
-        })
-        .collect()
+    node_fn(Vec::new(), move |n, out| {
+        if given(n, "hugepages") != given(n, "hugepagesz") {
+            out.push(
+                Finding::new(
+                    RuleId::Hugepages,
+                    Severity::Error,
+                    "Invalid hugepages kernel configuration",
+                    "hugepages and hugepagesz must be specified together",
+                )
+                .document(d, NODE, &n.name),
+            );
+        }
+    })
 }
 
 /// DD3001: each node's image and kernel are offered by the node driver
@@ -100,39 +105,43 @@ fn platform_selection(d: &CompiledDesign, cx: &ValidationContext) -> Vec<Finding
 pub struct HostnameValidity;
 impl_rule!(HostnameValidity, HostnameValidity, hostname_validity);
 
-fn hostname_validity(d: &CompiledDesign, _: &ValidationContext) -> Vec<Finding> {
+by_node!(hostname_validity, hostname_validity_checks);
+
+pub(super) fn hostname_validity_checks<'d>(
+    d: &'d CompiledDesign,
+    _: &'d ValidationContext,
+) -> Box<dyn NodeChecks<'d> + 'd> {
     let rule = RuleId::HostnameValidity;
     let diag = "RFC 1035 requires each label in a DNS name to be <= 63 characters and contain only A-Z, a-z, 0-9, and hyphens.";
-    let mut out = Vec::new();
-    for n in d.nodes.values() {
-        let fqdn = n.fqdn();
-        if fqdn.len() > 255 {
+    let valid = |l: &str| {
+        (1..=63).contains(&l.len()) && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    };
+    node_fn(Vec::new(), move |n, out| {
+        // The FQDN is `name.domain`; it is only formatted for a finding.
+        if n.name.len() + 1 + n.domain.len() > 255 {
             out.push(
                 Finding::new(
                     rule,
                     Severity::Error,
-                    format!("FQDN {fqdn} is invalid, greater than 255 characters."),
+                    format!("FQDN {} is invalid, greater than 255 characters.", n.fqdn()),
                     diag,
                 )
                 .document(d, NODE, &n.name),
             );
         }
-        let valid = |l: &str| {
-            (1..=63).contains(&l.len()) && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        };
-        for label in fqdn.split('.').filter(|l| !valid(l)) {
+        let labels = n.name.split('.').chain(n.domain.split('.'));
+        for label in labels.filter(|l| !valid(l)) {
             out.push(
                 Finding::new(
                     rule,
                     Severity::Error,
-                    format!("FQDN {fqdn} is invalid - label '{label}' is invalid."),
+                    format!("FQDN {} is invalid - label '{label}' is invalid.", n.fqdn()),
                     diag,
                 )
                 .document(d, NODE, &n.name),
             );
         }
-    }
-    out
+    })
 }
 
 /// DD4001: an IPMI node has an account, a credential and a network, and an address on that
@@ -141,14 +150,17 @@ fn hostname_validity(d: &CompiledDesign, _: &ValidationContext) -> Vec<Finding> 
 pub struct IpmiValidity;
 impl_rule!(IpmiValidity, IpmiValidity, ipmi_validity);
 
-fn ipmi_validity(d: &CompiledDesign, _: &ValidationContext) -> Vec<Finding> {
+by_node!(ipmi_validity, ipmi_validity_checks);
+
+pub(super) fn ipmi_validity_checks<'d>(
+    d: &'d CompiledDesign,
+    _: &'d ValidationContext,
+) -> Box<dyn NodeChecks<'d> + 'd> {
     let rule = RuleId::IpmiValidity;
-    let mut out = Vec::new();
-    for n in d
-        .nodes
-        .values()
-        .filter(|n| n.oob.kind == Some(OobType::Ipmi))
-    {
+    node_fn(Vec::new(), move |n, out| {
+        if n.oob.kind != Some(OobType::Ipmi) {
+            return;
+        }
         let params = [
             ("account", n.oob.account.is_some()),
             ("credential", n.oob.credential.is_some()),
@@ -176,8 +188,7 @@ fn ipmi_validity(d: &CompiledDesign, _: &ValidationContext) -> Vec<Finding> {
                 .document(d, NODE, &n.name),
             );
         }
-    }
-    out
+    })
 }
 
 /// DD4002: a libvirt node has a `qemu+ssh` URI and a boot MAC address.
@@ -185,14 +196,17 @@ fn ipmi_validity(d: &CompiledDesign, _: &ValidationContext) -> Vec<Finding> {
 pub struct LibvirtValidity;
 impl_rule!(LibvirtValidity, LibvirtValidity, libvirt_validity);
 
-fn libvirt_validity(d: &CompiledDesign, _: &ValidationContext) -> Vec<Finding> {
+by_node!(libvirt_validity, libvirt_validity_checks);
+
+pub(super) fn libvirt_validity_checks<'d>(
+    d: &'d CompiledDesign,
+    _: &'d ValidationContext,
+) -> Box<dyn NodeChecks<'d> + 'd> {
     let rule = RuleId::LibvirtValidity;
-    let mut out = Vec::new();
-    for n in d
-        .nodes
-        .values()
-        .filter(|n| n.oob.kind == Some(OobType::Libvirt))
-    {
+    node_fn(Vec::new(), move |n, out| {
+        if n.oob.kind != Some(OobType::Libvirt) {
+            return;
+        }
         match n.oob.libvirt_uri.as_deref() {
             None => out.push(
                 Finding::new(
@@ -225,6 +239,5 @@ fn libvirt_validity(d: &CompiledDesign, _: &ValidationContext) -> Vec<Finding> {
                 .document(d, NODE, &n.name),
             );
         }
-    }
-    out
+    })
 }

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use super::impl_rule;
+use super::{NodeChecks, by_node, impl_rule, node_fn};
 use crate::design::{BondingMode, CompiledDesign, DocumentKind, Severity};
 use crate::validation::{Finding, RuleId, ValidationContext};
 
@@ -103,7 +103,12 @@ fn network_bond(d: &CompiledDesign, _: &ValidationContext) -> Vec<Finding> {
 pub struct AllowedNetworks;
 impl_rule!(AllowedNetworks, AllowedNetworks, allowed_networks);
 
-fn allowed_networks(d: &CompiledDesign, _: &ValidationContext) -> Vec<Finding> {
+by_node!(allowed_networks, allowed_networks_checks);
+
+pub(super) fn allowed_networks_checks<'d>(
+    d: &'d CompiledDesign,
+    _: &'d ValidationContext,
+) -> Box<dyn NodeChecks<'d> + 'd> {
     let rule = RuleId::AllowedNetworks;
     let mut out = Vec::new();
     let mut first_link: HashMap<&str, &str> = HashMap::new();
@@ -129,7 +134,7 @@ fn allowed_networks(d: &CompiledDesign, _: &ValidationContext) -> Vec<Finding> {
             }
         }
     }
-    for node in d.nodes.values() {
+    node_fn(out, move |node, out| {
         for i in &node.interfaces {
             let link = i
                 .device_link
@@ -170,6 +175,5 @@ fn allowed_networks(d: &CompiledDesign, _: &ValidationContext) -> Vec<Finding> {
                 );
             }
         }
-    }
-    out
+    })
 }

@@ -39,7 +39,91 @@ pub use storage::{
     BootStorage, StorageFreeSpace, StorageMountpoints, StoragePartitioning, StorageSizing,
 };
 
-use super::Rule;
+use super::{Finding, Rule, RuleId, ValidationContext};
+use crate::design::{CompiledDesign, CompiledNode};
+
+/// The checks of a rule that goes through the nodes one by one: findings about the design as a
+/// whole first ([`NodeChecks::begin`]), then those of each node in design order.
+///
+/// The validator runs the node checks of every such rule node by node (each node's data is
+/// read from memory once for all rules, instead of once per rule: on large designs, which do
+/// not fit in the CPU caches, that is most of the time validation takes). Each rule's findings
+/// stay in the order the rule alone gives.
+pub(crate) trait NodeChecks<'d> {
+    /// The findings about the design as a whole.
+    fn begin(&mut self) -> Vec<Finding>;
+    /// Checks one node.
+    fn node(&mut self, node: &'d CompiledNode, out: &mut Vec<Finding>);
+}
+
+struct NodeFn<F> {
+    begin: Vec<Finding>,
+    f: F,
+}
+
+impl<'d, F: FnMut(&'d CompiledNode, &mut Vec<Finding>)> NodeChecks<'d> for NodeFn<F> {
+    fn begin(&mut self) -> Vec<Finding> {
+        std::mem::take(&mut self.begin)
+    }
+    fn node(&mut self, node: &'d CompiledNode, out: &mut Vec<Finding>) {
+        (self.f)(node, out)
+    }
+}
+
+/// Node checks from the design-level findings and a function of one node.
+fn node_fn<'d, F>(begin: Vec<Finding>, f: F) -> Box<dyn NodeChecks<'d> + 'd>
+where
+    F: FnMut(&'d CompiledNode, &mut Vec<Finding>) + 'd,
+{
+    Box::new(NodeFn { begin, f })
+}
+
+/// Runs node checks on every node of the design (one rule alone).
+fn run_nodes<'d>(mut checks: Box<dyn NodeChecks<'d> + 'd>, d: &'d CompiledDesign) -> Vec<Finding> {
+    let mut out = checks.begin();
+    for n in d.nodes.values() {
+        checks.node(n, &mut out);
+    }
+    out
+}
+
+/// The node checks of the built-in rule `id`, if it goes node by node.
+pub(crate) fn node_checks<'d>(
+    id: RuleId,
+    d: &'d CompiledDesign,
+    cx: &'d ValidationContext,
+) -> Option<Box<dyn NodeChecks<'d> + 'd>> {
+    Some(match id {
+        RuleId::BootStorage => storage::boot_storage_checks(d, cx),
+        RuleId::Hugepages => host::hugepages_checks(d, cx),
+        RuleId::IpLocality => network::ip_locality_checks(d, cx),
+        RuleId::DuplicateIps => network::duplicate_ips_checks(d, cx),
+        RuleId::StoragePartitioning => storage::storage_partitioning_checks(d, cx),
+        RuleId::StorageSizing => storage::storage_sizing_checks(d, cx),
+        RuleId::StorageMountpoints => storage::storage_mountpoints_checks(d, cx),
+        RuleId::AllowedNetworks => links::allowed_networks_checks(d, cx),
+        RuleId::HostnameValidity => host::hostname_validity_checks(d, cx),
+        RuleId::IpmiValidity => host::ipmi_validity_checks(d, cx),
+        RuleId::LibvirtValidity => host::libvirt_validity_checks(d, cx),
+        RuleId::BootactionCoverage => bootaction::bootaction_coverage_checks(d, cx),
+        RuleId::StaticAddressRanges => network::static_address_ranges_checks(d, cx),
+        RuleId::StorageFreeSpace => storage::storage_free_space_checks(d, cx),
+        _ => return None,
+    })
+}
+
+/// Defines the check function `$check` of a rule from its node checks `$checks`.
+macro_rules! by_node {
+    ($check:ident, $checks:ident) => {
+        fn $check(
+            d: &$crate::design::CompiledDesign,
+            cx: &$crate::validation::ValidationContext,
+        ) -> Vec<$crate::validation::Finding> {
+            super::run_nodes($checks(d, cx), d)
+        }
+    };
+}
+pub(crate) use by_node;
 
 /// Implements [`Rule`] for a unit struct whose checks are the function `$check`.
 macro_rules! impl_rule {

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 
-use super::impl_rule;
+use super::{NodeChecks, by_node, impl_rule, node_fn};
 use crate::design::{Address, CompiledDesign, DocumentKind, RangeType, Severity, TrunkingMode};
 use crate::validation::{Finding, RuleId, ValidationContext};
 
@@ -53,7 +53,12 @@ fn cidr_validity(d: &CompiledDesign, _: &ValidationContext) -> Vec<Finding> {
 pub struct IpLocality;
 impl_rule!(IpLocality, IpLocality, ip_locality);
 
-fn ip_locality(d: &CompiledDesign, _: &ValidationContext) -> Vec<Finding> {
+by_node!(ip_locality, ip_locality_checks);
+
+pub(super) fn ip_locality_checks<'d>(
+    d: &'d CompiledDesign,
+    _: &'d ValidationContext,
+) -> Box<dyn NodeChecks<'d> + 'd> {
     let rule = RuleId::IpLocality;
     let mut out = Vec::new();
     if d.site.networks.is_empty() {
@@ -96,7 +101,7 @@ fn ip_locality(d: &CompiledDesign, _: &ValidationContext) -> Vec<Finding> {
             "site design likely incomplete without defined networks.",
         ));
     }
-    for node in d.nodes.values() {
+    node_fn(out, move |node, out| {
         for a in &node.addressing {
             let Some(net) = d.site.networks.get(&a.network) else {
                 out.push(
@@ -127,8 +132,7 @@ fn ip_locality(d: &CompiledDesign, _: &ValidationContext) -> Vec<Finding> {
                 );
             }
         }
-    }
-    out
+    })
 }
 
 /// DD2003: link and network MTUs lie in [1280, 65536], and a network's MTU is at most the MTU of
@@ -256,19 +260,26 @@ fn network_trunking(d: &CompiledDesign, _: &ValidationContext) -> Vec<Finding> {
 pub struct DuplicateIps;
 impl_rule!(DuplicateIps, DuplicateIps, duplicate_ips);
 
-fn duplicate_ips(d: &CompiledDesign, _: &ValidationContext) -> Vec<Finding> {
+by_node!(duplicate_ips, duplicate_ips_checks);
+
+pub(super) fn duplicate_ips_checks<'d>(
+    d: &'d CompiledDesign,
+    _: &'d ValidationContext,
+) -> Box<dyn NodeChecks<'d> + 'd> {
     let rule = RuleId::DuplicateIps;
-    if d.nodes.is_empty() {
-        return vec![Finding::new(
+    // Without nodes, only the warning (the node checks never run).
+    let begin = if d.nodes.is_empty() {
+        vec![Finding::new(
             rule,
             Severity::Warning,
             "No BaremetalNodes Found.",
             "Site design unlikely complete with no defined baremetal nodes.",
-        )];
-    }
-    let mut seen: HashMap<IpAddr, &str> = HashMap::new();
-    let mut out = Vec::new();
-    for node in d.nodes.values() {
+        )]
+    } else {
+        Vec::new()
+    };
+    let mut seen: HashMap<IpAddr, &'d str> = HashMap::with_capacity(d.nodes.len() * 4);
+    node_fn(begin, move |node, out| {
         for ip in node.addressing.iter().filter_map(|a| a.address.ip()) {
             match seen.get(&ip) {
                 None => {
@@ -289,8 +300,7 @@ fn duplicate_ips(d: &CompiledDesign, _: &ValidationContext) -> Vec<Finding> {
                 }
             }
         }
-    }
-    out
+    })
 }
 
 /// drydock: a static address is not in a DHCP range of its network (an error: the DHCP server
@@ -306,10 +316,14 @@ impl_rule!(
     static_address_ranges
 );
 
-fn static_address_ranges(d: &CompiledDesign, _: &ValidationContext) -> Vec<Finding> {
+by_node!(static_address_ranges, static_address_ranges_checks);
+
+pub(super) fn static_address_ranges_checks<'d>(
+    d: &'d CompiledDesign,
+    _: &'d ValidationContext,
+) -> Box<dyn NodeChecks<'d> + 'd> {
     let rule = RuleId::StaticAddressRanges;
-    let mut out = Vec::new();
-    for node in d.nodes.values() {
+    node_fn(Vec::new(), move |node, out| {
         for a in &node.addressing {
             let (Some(ip), Some(net)) = (a.address.ip(), d.site.networks.get(&a.network)) else {
                 continue;
@@ -360,6 +374,5 @@ fn static_address_ranges(d: &CompiledDesign, _: &ValidationContext) -> Vec<Findi
                 );
             }
         }
-    }
-    out
+    })
 }

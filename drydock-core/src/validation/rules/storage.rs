@@ -1,8 +1,6 @@
 //! Storage rules: boot volumes, layout, sizes, mountpoints and free space.
 
-use std::collections::{HashMap, HashSet};
-
-use super::impl_rule;
+use super::{NodeChecks, by_node, impl_rule, node_fn};
 use crate::design::{
     CompiledDesign, CompiledNode, DocumentKind, Filesystem, Severity, Size, SizeSpec,
 };
@@ -56,10 +54,14 @@ fn volumes(n: &CompiledNode) -> impl Iterator<Item = Volume<'_>> {
 pub struct BootStorage;
 impl_rule!(BootStorage, BootStorage, boot_storage);
 
-fn boot_storage(d: &CompiledDesign, _: &ValidationContext) -> Vec<Finding> {
+by_node!(boot_storage, boot_storage_checks);
+
+pub(super) fn boot_storage_checks<'d>(
+    d: &'d CompiledDesign,
+    _: &'d ValidationContext,
+) -> Box<dyn NodeChecks<'d> + 'd> {
     let rule = RuleId::BootStorage;
-    let mut out = Vec::new();
-    for n in d.nodes.values() {
+    node_fn(Vec::new(), move |n, out| {
         let is = |v: &Volume<'_>, mp: &str, name: &str| {
             v.mountpoint == Some(mp) || (v.is_partition && v.name == name && v.mountpoint.is_none())
         };
@@ -132,8 +134,7 @@ fn boot_storage(d: &CompiledDesign, _: &ValidationContext) -> Vec<Finding> {
                 .document(d, NODE, &n.name),
             );
         }
-    }
-    out
+    })
 }
 
 /// DD2002: each storage device is either partitioned or a physical volume, no partition is both
@@ -147,10 +148,14 @@ impl_rule!(
     storage_partitioning
 );
 
-fn storage_partitioning(d: &CompiledDesign, _: &ValidationContext) -> Vec<Finding> {
+by_node!(storage_partitioning, storage_partitioning_checks);
+
+pub(super) fn storage_partitioning_checks<'d>(
+    d: &'d CompiledDesign,
+    _: &'d ValidationContext,
+) -> Box<dyn NodeChecks<'d> + 'd> {
     let rule = RuleId::StoragePartitioning;
-    let mut out = Vec::new();
-    for n in d.nodes.values() {
+    node_fn(Vec::new(), move |n, out| {
         let err = |msg: String, diag: &str| {
             Finding::new(rule, Severity::Error, msg, diag).document(d, NODE, &n.name)
         };
@@ -199,8 +204,7 @@ fn storage_partitioning(d: &CompiledDesign, _: &ValidationContext) -> Vec<Findin
                 );
             }
         }
-    }
-    out
+    })
 }
 
 fn percent(size: Option<&Size>) -> Option<i64> {
@@ -216,11 +220,15 @@ fn percent(size: Option<&Size>) -> Option<i64> {
 pub struct StorageSizing;
 impl_rule!(StorageSizing, StorageSizing, storage_sizing);
 
-fn storage_sizing(d: &CompiledDesign, _: &ValidationContext) -> Vec<Finding> {
+by_node!(storage_sizing, storage_sizing_checks);
+
+pub(super) fn storage_sizing_checks<'d>(
+    d: &'d CompiledDesign,
+    _: &'d ValidationContext,
+) -> Box<dyn NodeChecks<'d> + 'd> {
     let rule = RuleId::StorageSizing;
-    let mut out = Vec::new();
     let diag = "Percentage-based sizes must sum to less than 100%.";
-    for n in d.nodes.values() {
+    node_fn(Vec::new(), move |n, out| {
         let err = |msg: String, diag: String| {
             Finding::new(rule, Severity::Error, msg, diag).document(d, NODE, &n.name)
         };
@@ -281,8 +289,7 @@ fn storage_sizing(d: &CompiledDesign, _: &ValidationContext) -> Vec<Finding> {
                 ));
             }
         }
-    }
-    out
+    })
 }
 
 /// DD2004: no mountpoint is used twice on a node (partitions and logical volumes); every
@@ -291,19 +298,20 @@ fn storage_sizing(d: &CompiledDesign, _: &ValidationContext) -> Vec<Finding> {
 pub struct StorageMountpoints;
 impl_rule!(StorageMountpoints, StorageMountpoints, storage_mountpoints);
 
-fn storage_mountpoints(d: &CompiledDesign, _: &ValidationContext) -> Vec<Finding> {
-    let mut out = Vec::new();
-    for n in d.nodes.values() {
-        let mut seen: HashMap<&str, &str> = HashMap::new();
-        let mut reported: HashSet<&str> = HashSet::new();
+by_node!(storage_mountpoints, storage_mountpoints_checks);
+
+pub(super) fn storage_mountpoints_checks<'d>(
+    d: &'d CompiledDesign,
+    _: &'d ValidationContext,
+) -> Box<dyn NodeChecks<'d> + 'd> {
+    node_fn(Vec::new(), move |n, out| {
+        // (mountpoint, first volume mounted there): a node has a handful of volumes.
+        let mut seen: Vec<(&str, &str)> = Vec::new();
         for v in volumes(n) {
             let Some(mp) = v.mountpoint else { continue };
-            match seen.get(mp) {
-                None => {
-                    seen.insert(mp, v.name);
-                }
+            match seen.iter().find(|(m, _)| *m == mp).map(|(_, first)| *first) {
+                None => seen.push((mp, v.name)),
                 Some(first) => {
-                    reported.insert(mp);
                     out.push(
                         Finding::new(
                             RuleId::StorageMountpoints,
@@ -319,8 +327,7 @@ fn storage_mountpoints(d: &CompiledDesign, _: &ValidationContext) -> Vec<Finding
                 }
             }
         }
-    }
-    out
+    })
 }
 
 /// drydock: an entry sized `>N` takes all the free space left when it is created, so an entry
@@ -330,9 +337,13 @@ fn storage_mountpoints(d: &CompiledDesign, _: &ValidationContext) -> Vec<Finding
 pub struct StorageFreeSpace;
 impl_rule!(StorageFreeSpace, StorageFreeSpace, storage_free_space);
 
-fn storage_free_space(d: &CompiledDesign, _: &ValidationContext) -> Vec<Finding> {
-    let mut out = Vec::new();
-    for n in d.nodes.values() {
+by_node!(storage_free_space, storage_free_space_checks);
+
+pub(super) fn storage_free_space_checks<'d>(
+    d: &'d CompiledDesign,
+    _: &'d ValidationContext,
+) -> Box<dyn NodeChecks<'d> + 'd> {
+    node_fn(Vec::new(), move |n, out| {
         let devices = n.storage_devices.iter().map(|dev| {
             let items: Vec<_> = dev
                 .partitions
@@ -372,6 +383,5 @@ fn storage_free_space(d: &CompiledDesign, _: &ValidationContext) -> Vec<Finding>
                 .document(d, NODE, &n.name),
             );
         }
-    }
-    out
+    })
 }
