@@ -404,4 +404,125 @@ mod tests {
             assert!(parse(docs[0]).is_none(), "{text}");
         }
     }
+
+    mod generated {
+        //! Differential property test: on generated plain block YAML, including awkward scalars
+        //! and keys, whenever the fast reader accepts a document it reads it exactly as the full
+        //! parser does (values, keys and positions), and it never accepts what the full parser
+        //! rejects.
+
+        use proptest::prelude::*;
+
+        #[derive(Clone, Debug)]
+        enum T {
+            S(String),
+            M(Vec<(String, T)>),
+            L(Vec<T>),
+        }
+
+        fn scalar() -> impl Strategy<Value = String> {
+            prop_oneof![
+                24 => "[a-z][a-z0-9_.-]{0,8}",
+                4 => "[0-9]{1,4}(\\.[0-9]{1,2})?",
+                1 => prop::sample::select(vec![
+                    "true", "False", "~", "null", "''", "'it''s'", "\"q\"", "a: b", "a #b", "a#b", "-1",
+                    "0x1F", "0o17", "1.5e3", ".5", "10.0.0.1/24", "'0755'", "0755", "x ", "- x", "[1]",
+                    "{a: 1}", "&a x", "*a", "!t x", "é", "'a\"b'", "\"a\\nb\"", "\"a\\\"b\"", "|", ">",
+                    "? x", "%x", "@x", "`x", "x:", "'x: y'", "\"x # y\"", "a  b", "' lead'", ":x", ",x",
+                    "x,", "http://h:80/p?q=1#f", "'", "\"", "---", "...", "-", "- ", "#x", "!!str 1",
+                ])
+                .prop_map(str::to_owned),
+            ]
+        }
+
+        fn key() -> impl Strategy<Value = String> {
+            prop_oneof![
+                24 => "[a-z][a-z0-9_-]{0,6}",
+                1 => prop::sample::select(vec![
+                    "'k'", "\"k\"", "1", "true", "a b", "k:", "-k", "!k", "'!k'", "~", "k#", "k #c", "0xffff",
+                ])
+                .prop_map(str::to_owned),
+            ]
+        }
+
+        fn tree() -> impl Strategy<Value = T> {
+            scalar().prop_map(T::S).prop_recursive(4, 40, 4, |inner| {
+                prop_oneof![
+                    prop::collection::vec((key(), inner.clone()), 1..4).prop_map(T::M),
+                    prop::collection::vec(inner, 1..4).prop_map(T::L),
+                ]
+            })
+        }
+
+        /// Writes `t` as the value after `key:` or `-` at `indent`; `inline` when the first line
+        /// continues a `- ` prefix.
+        fn render(t: &T, indent: usize, step: usize, out: &mut String, inline: bool) {
+            let pad = " ".repeat(indent);
+            match t {
+                T::S(s) => {
+                    out.push(' ');
+                    out.push_str(s);
+                    out.push('\n');
+                }
+                T::M(entries) => {
+                    if !inline {
+                        out.push('\n');
+                    }
+                    for (i, (k, v)) in entries.iter().enumerate() {
+                        if !(inline && i == 0) {
+                            out.push_str(&pad);
+                        }
+                        out.push_str(k);
+                        out.push(':');
+                        render(v, indent + step, step, out, false);
+                    }
+                }
+                T::L(items) => {
+                    out.push('\n');
+                    for v in items {
+                        out.push_str(&pad);
+                        out.push('-');
+                        match v {
+                            // The compact form design documents use: `- key: value`.
+                            T::M(_) => {
+                                out.push(' ');
+                                render(v, indent + 2, step, out, true);
+                            }
+                            _ => render(v, indent + step, step, out, false),
+                        }
+                    }
+                }
+            }
+        }
+
+        fn document(entries: &[(String, T)], step: usize, comment: bool) -> String {
+            let mut out = String::new();
+            if comment {
+                out.push_str("# a comment\n---\n");
+            }
+            for (k, v) in entries {
+                out.push_str(k);
+                out.push(':');
+                render(v, step, step, &mut out, false);
+                if comment {
+                    out.push_str("   # trailing\n\n");
+                }
+            }
+            out
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(1024))]
+            #[test]
+            fn fast_reader_agrees_with_the_full_parser(
+                entries in prop::collection::vec((key(), tree()), 1..5),
+                step in 1usize..4,
+                comment in any::<bool>(),
+            ) {
+                let doc = document(&entries, step, comment);
+                // Panics on any difference, or if the fast reader accepts an invalid document.
+                super::check(&doc);
+            }
+        }
+    }
 }
