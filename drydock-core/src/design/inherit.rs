@@ -81,28 +81,10 @@ pub(crate) trait Named: Clone {
     fn normalized(&self) -> Self;
 }
 
-/// Merges named items: see the module documentation.
+/// Merges named items: see the module documentation. `parent` must be effective (merged all the
+/// way up, or normalised), as every parent in a profile chain is.
 pub(crate) fn merge_named<T: Named>(child: &[T], parent: &[T]) -> Vec<T> {
-    let mut out = Vec::with_capacity(parent.len() + child.len());
-    for p in parent {
-        let name = p.name();
-        if child
-            .iter()
-            .any(|c| c.name().strip_prefix('!') == Some(name))
-        {
-            continue;
-        }
-        match child.iter().find(|c| c.name() == name) {
-            Some(c) => out.push(c.merge(p)),
-            None => out.push(p.normalized()),
-        }
-    }
-    for c in child {
-        if !c.name().starts_with('!') && !parent.iter().any(|p| p.name() == c.name()) {
-            out.push(c.normalized());
-        }
-    }
-    out
+    for_each_merged(child, parent, T::clone)
 }
 
 impl Named for InterfaceSpec {
