@@ -73,8 +73,14 @@ async fn network_template_builds_what_the_design_asks_and_a_second_run_writes_no
     assert!(domains.iter().any(|d| d.name == "mgmt.test"));
 
     let writes = fake.write_count();
+    let subnet_lists = fake.op_requests("GET", "subnets/", "");
     d.create_network_template(site(&design)).await.unwrap();
     assert_eq!(fake.write_count(), writes, "second run made writes");
+    assert_eq!(
+        fake.op_requests("GET", "subnets/", "") - subnet_lists,
+        1,
+        "a template run lists the subnets once, whatever the number of networks"
+    );
 }
 
 #[tokio::test]

@@ -86,26 +86,38 @@ fn range_kind(k: RangeType) -> Option<&'static str> {
     }
 }
 
+/// What one network-template run knows of MAAS: listed once, kept current by the run's own
+/// writes, so that each resource list is fetched once per run rather than once per network.
+struct Inventory {
+    subnets: Vec<Subnet>,
+    /// IP ranges, listed when first needed.
+    ranges: Option<Vec<IpRange>>,
+}
+
 impl MaasDriver {
     pub(crate) async fn do_network_template(&self, job: SiteJob<'_>) -> Result<(), DriverError> {
         let cx = Cx::site(Operation::CreateNetworkTemplate);
         let design = job.design;
         self.ensure_domains(&cx, design).await?;
-        for link in design.site.network_links.values() {
-            if noconfig(&link.labels) {
-                continue;
-            }
-            self.template_link(&cx, design, link).await?;
-        }
-        self.template_routes(&cx, design).await?;
         let subnets = self
             .client
             .subnets()
             .list()
             .await
             .cx(&cx, "listing subnets")?;
+        let mut inv = Inventory {
+            subnets,
+            ranges: None,
+        };
+        for link in design.site.network_links.values() {
+            if noconfig(&link.labels) {
+                continue;
+            }
+            self.template_link(&cx, design, link, &mut inv).await?;
+        }
+        self.template_routes(&cx, design, &inv.subnets).await?;
         for n in design.site.networks.values() {
-            if !noconfig(&n.labels) && subnet_by_cidr(&subnets, &cidr_of(n)).is_none() {
+            if !noconfig(&n.labels) && subnet_by_cidr(&inv.subnets, &cidr_of(n)).is_none() {
                 return Err(cx.permanent(format!(
                     "network {} ({}) is not on any configured NetworkLink and not in MAAS",
                     n.name, n.cidr
@@ -149,6 +161,7 @@ impl MaasDriver {
         cx: &Cx,
         design: &CompiledDesign,
         link: &NetworkLink,
+        subnets: &[Subnet],
     ) -> Result<Fabric, DriverError> {
         let fabrics = self
             .client
@@ -156,14 +169,8 @@ impl MaasDriver {
             .list()
             .await
             .cx(cx, "listing fabrics")?;
-        let subnets = self
-            .client
-            .subnets()
-            .list()
-            .await
-            .cx(cx, "listing subnets")?;
         let mut discovered: Vec<i64> = link_networks(design, link)
-            .filter_map(|n| subnet_by_cidr(&subnets, &cidr_of(n)))
+            .filter_map(|n| subnet_by_cidr(subnets, &cidr_of(n)))
             .filter_map(|s| s.vlan.as_ref().map(|v| v.fabric_id))
             .collect();
         discovered.sort_unstable();
@@ -212,8 +219,9 @@ impl MaasDriver {
         cx: &Cx,
         design: &CompiledDesign,
         link: &NetworkLink,
+        inv: &mut Inventory,
     ) -> Result<(), DriverError> {
-        let fabric = self.link_fabric(cx, design, link).await?;
+        let fabric = self.link_fabric(cx, design, link, &inv.subnets).await?;
         let vlans_api = self.client.vlans(fabric.id);
         let mut vlans = vlans_api.list().await.cx(cx, "listing VLANs")?;
         if let Some(native) = vlans.iter().find(|v| v.vid == 0)
@@ -233,10 +241,12 @@ impl MaasDriver {
             let vlan = self
                 .ensure_vlan(cx, fabric.id, &mut vlans, vid, net, link)
                 .await?;
-            let subnet = self.ensure_subnet(cx, net, &vlan).await?;
-            self.ensure_ranges(cx, net, &subnet).await?;
+            let subnet = self.ensure_subnet(cx, net, &vlan, &mut inv.subnets).await?;
+            self.ensure_ranges(cx, net, &subnet, &mut inv.ranges)
+                .await?;
             if net.ranges.iter().any(|r| r.kind == RangeType::Dhcp) {
-                self.ensure_dhcp(cx, net, &vlan, fabric.id).await?;
+                self.ensure_dhcp(cx, net, &vlan, fabric.id, &inv.subnets)
+                    .await?;
             }
         }
         Ok(())
@@ -289,16 +299,11 @@ impl MaasDriver {
         cx: &Cx,
         net: &Network,
         vlan: &Vlan,
+        subnets: &mut Vec<Subnet>,
     ) -> Result<Subnet, DriverError> {
-        let subnets = self
-            .client
-            .subnets()
-            .list()
-            .await
-            .cx(cx, "listing subnets")?;
         let cidr = cidr_of(net);
         let gateway = net.default_gateway().map(|g| g.to_string());
-        let Some(have) = subnet_by_cidr(&subnets, &cidr) else {
+        let Some(have) = subnet_by_cidr(subnets, &cidr).cloned() else {
             let spec = SubnetSpec {
                 cidr: Some(cidr),
                 name: Some(net.name.clone()),
@@ -307,12 +312,14 @@ impl MaasDriver {
                 dns_servers: net.dns_servers.clone(),
                 ..SubnetSpec::default()
             };
-            return self
+            let created = self
                 .client
                 .subnets()
                 .create(&spec)
                 .await
-                .cx(cx, &format!("creating subnet {}", net.name));
+                .cx(cx, &format!("creating subnet {}", net.name))?;
+            subnets.push(created.clone());
+            return Ok(created);
         };
         let mut spec = SubnetSpec::default();
         let mut changed = false;
@@ -335,13 +342,18 @@ impl MaasDriver {
             changed = true;
         }
         if !changed {
-            return Ok(have.clone());
+            return Ok(have);
         }
-        self.client
+        let updated = self
+            .client
             .subnets()
             .update(have.id, &spec)
             .await
-            .cx(cx, &format!("updating subnet {}", net.name))
+            .cx(cx, &format!("updating subnet {}", net.name))?;
+        if let Some(slot) = subnets.iter_mut().find(|s| s.id == updated.id) {
+            *slot = updated.clone();
+        }
+        Ok(updated)
     }
 
     async fn ensure_ranges(
@@ -349,6 +361,7 @@ impl MaasDriver {
         cx: &Cx,
         net: &Network,
         subnet: &Subnet,
+        ranges: &mut Option<Vec<IpRange>>,
     ) -> Result<(), DriverError> {
         let wanted: Vec<_> = net
             .ranges
@@ -358,12 +371,16 @@ impl MaasDriver {
         if wanted.is_empty() {
             return Ok(());
         }
-        let have: Vec<IpRange> = self
-            .client
-            .ip_ranges()
-            .list()
-            .await
-            .cx(cx, "listing IP ranges")?;
+        let have = match ranges {
+            Some(r) => r,
+            None => ranges.insert(
+                self.client
+                    .ip_ranges()
+                    .list()
+                    .await
+                    .cx(cx, "listing IP ranges")?,
+            ),
+        };
         for (kind, r) in wanted {
             let exists = have.iter().any(|h| {
                 h.kind == kind
@@ -381,13 +398,14 @@ impl MaasDriver {
                 subnet: subnet.id,
                 comment: Some("Configured by Drydock".to_owned()),
             };
-            self.client.ip_ranges().create(&spec).await.cx(
+            let created = self.client.ip_ranges().create(&spec).await.cx(
                 cx,
                 &format!(
                     "creating {kind} range {}-{} on {}",
                     r.start, r.end, net.name
                 ),
             )?;
+            have.push(created);
         }
         Ok(())
     }
@@ -398,6 +416,7 @@ impl MaasDriver {
         net: &Network,
         vlan: &Vlan,
         fabric: i64,
+        subnets: &[Subnet],
     ) -> Result<(), DriverError> {
         let current = self
             .client
@@ -406,12 +425,6 @@ impl MaasDriver {
             .await
             .cx(cx, "reading VLAN")?;
         if let Some(target) = net.dhcp_relay.as_ref().and_then(|r| r.upstream_target) {
-            let subnets = self
-                .client
-                .subnets()
-                .list()
-                .await
-                .cx(cx, "listing subnets")?;
             let relay = subnets
                 .iter()
                 .filter(|s| s.cidr.parse::<IpNet>().is_ok_and(|c| c.contains(&target)))
@@ -481,13 +494,12 @@ impl MaasDriver {
         Ok(())
     }
 
-    async fn template_routes(&self, cx: &Cx, design: &CompiledDesign) -> Result<(), DriverError> {
-        let subnets = self
-            .client
-            .subnets()
-            .list()
-            .await
-            .cx(cx, "listing subnets")?;
+    async fn template_routes(
+        &self,
+        cx: &Cx,
+        design: &CompiledDesign,
+        subnets: &[Subnet],
+    ) -> Result<(), DriverError> {
         let mut have = None;
         for net in design
             .site
@@ -502,10 +514,10 @@ impl MaasDriver {
                 if dest.prefix_len() == 0 {
                     continue;
                 }
-                let source = subnet_by_cidr(&subnets, &cidr_of(net))
+                let source = subnet_by_cidr(subnets, &cidr_of(net))
                     .ok_or_else(|| cx.permanent(format!("subnet of {} not in MAAS", net.name)))?;
                 let target =
-                    subnet_by_cidr(&subnets, &dest.trunc().to_string()).ok_or_else(|| {
+                    subnet_by_cidr(subnets, &dest.trunc().to_string()).ok_or_else(|| {
                         cx.permanent(format!(
                             "could not locate destination network for static route to {dest}"
                         ))
