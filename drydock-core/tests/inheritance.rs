@@ -183,6 +183,82 @@ fn unresolved_kernel_parameter_references_warn() {
     );
 }
 
+/// Nodes of one host profile and hardware profile share what they inherit unchanged; a node that
+/// changes a part gets its own, and problems in a shared part are reported for every node.
+#[test]
+fn nodes_share_unchanged_inherited_parts() {
+    let named = |name: &str, profile: &str, extra: &str| {
+        node(profile, extra).replace("name: n1", &format!("name: {name}"))
+    };
+    let hw = |name: &str, set: &str| {
+        format!(
+            "---\nschema: drydock/HardwareProfile/v1\nmetadata: {{name: {name}}}\ndata: {{cpu_sets: {{sriov: '{set}'}}, device_aliases: {{nic1: {{bus_type: pci, address: '0000:00:03.0'}}}}}}\n"
+        )
+    };
+    let p = profile(
+        "p",
+        None,
+        "  hardware_profile: hw1\n  oob: {type: ipmi, network: mgmt, account: a, credential: c}\n  interfaces:\n    pxe: {device_link: gp, slaves: [nic1], networks: [mgmt]}\n    bond0: {device_link: gp, networks: [mgmt]}\n  storage:\n    physical_devices:\n      sda: {partitions: [{name: root, size: 10g, filesystem: {mountpoint: '/'}}]}\n  platform: {image: xenial, kernel_params: {isolcpus: 'hardwareprofile:cpuset.sriov', bad: 'hardwareprofile:cpuset.nope'}}\n",
+    );
+    let yaml = format!(
+        "{BASE}{}{}{p}{}{}{}{}",
+        hw("hw1", "2,4"),
+        hw("hw2", "6"),
+        named("n1", "p", ""),
+        named(
+            "n2",
+            "p",
+            "  interfaces:\n    bond0: {networks: [storage]}\n"
+        ),
+        named(
+            "n3",
+            "p",
+            "  platform: {kernel_params: {quiet: true}}\n  storage:\n    physical_devices:\n      sdb: {}\n"
+        ),
+        named("n4", "p", "  hardware_profile: hw2\n"),
+    );
+    let design = compile(ingest_str(&yaml).unwrap()).unwrap();
+    let n = |name: &str| design.node(name).unwrap();
+    let (n1, n2, n3, n4) = (n("n1"), n("n2"), n("n3"), n("n4"));
+    use std::sync::Arc;
+    // n2 changes only bond0: the rest is n1's, by pointer.
+    assert!(Arc::ptr_eq(&n1.platform, &n2.platform));
+    assert!(Arc::ptr_eq(&n1.oob, &n2.oob));
+    assert!(Arc::ptr_eq(&n1.storage_devices, &n2.storage_devices));
+    assert!(Arc::ptr_eq(&n1.volume_groups, &n2.volume_groups));
+    assert!(Arc::ptr_eq(&n1.interfaces[0], &n2.interfaces[0]));
+    assert!(!Arc::ptr_eq(&n1.interfaces[1], &n2.interfaces[1]));
+    assert_eq!(n2.interfaces[1].networks, s(&["storage", "mgmt"]));
+    assert_eq!(n1.interfaces[1].networks, s(&["mgmt"]));
+    // n3 has its own platform and storage, merged with the profile's.
+    assert!(!Arc::ptr_eq(&n1.platform, &n3.platform));
+    assert_eq!(
+        n3.platform.kernel_command_line(),
+        "isolcpus=2,4 bad=hardwareprofile:cpuset.nope quiet"
+    );
+    let devices: Vec<&str> = n3.storage_devices.iter().map(|d| d.name.as_str()).collect();
+    assert_eq!(devices, ["sda", "sdb"]);
+    assert_eq!(n1.storage_devices.len(), 1);
+    assert!(Arc::ptr_eq(&n1.interfaces[0], &n3.interfaces[0]));
+    // n4's hardware profile differs: cpusets and PCI aliases resolve through hw2, not shared.
+    assert!(!Arc::ptr_eq(&n1.platform, &n4.platform));
+    assert_eq!(
+        n4.platform.kernel_command_line(),
+        "isolcpus=6 bad=hardwareprofile:cpuset.nope"
+    );
+    assert!(!Arc::ptr_eq(&n1.interfaces[0], &n4.interfaces[0]));
+    assert_eq!(n1.interfaces[0], n4.interfaces[0]);
+    assert_eq!(n1.storage_devices, n4.storage_devices);
+    // The unresolved reference is reported once for each node, located at that node.
+    let warned: Vec<&str> = design
+        .warnings
+        .iter()
+        .filter(|w| w.kind == DiagnosticKind::UnresolvedParameter)
+        .map(|w| w.document.as_ref().unwrap().name.as_str())
+        .collect();
+    assert_eq!(warned, ["n1", "n2", "n3", "n4"]);
+}
+
 fn item() -> impl Strategy<Value = String> {
     prop_oneof![
         Just("a"),

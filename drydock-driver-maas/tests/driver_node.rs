@@ -101,7 +101,7 @@ async fn boot_mac_identifies_nodes_without_a_bmc_and_changed_design_is_reconcile
         .to_owned();
     {
         let node = design.nodes.get_mut("n01").unwrap();
-        node.oob.kind = Some(drydock_core::design::OobType::Manual);
+        std::sync::Arc::make_mut(&mut node.oob).kind = Some(drydock_core::design::OobType::Manual);
         node.boot_mac = Some(mac.to_ascii_uppercase());
     }
     assert_eq!(identified(&d, &design, "n01").await, sid);
@@ -109,11 +109,7 @@ async fn boot_mac_identifies_nodes_without_a_bmc_and_changed_design_is_reconcile
     d.configure_hardware(n).await.unwrap();
     d.apply_platform(n).await.unwrap();
     // New kernel parameters: the tag is replaced and re-applied.
-    design
-        .nodes
-        .get_mut("n01")
-        .unwrap()
-        .platform
+    std::sync::Arc::make_mut(&mut design.nodes.get_mut("n01").unwrap().platform)
         .kernel_params
         .insert(
             "nosmt".into(),

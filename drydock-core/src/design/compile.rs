@@ -1,5 +1,7 @@
 //! Compile: the effective design of every node, route domains and boot action targets.
 
+mod parts;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -9,15 +11,12 @@ use super::diag::{Diagnostic, DiagnosticKind, Diagnostics, DocumentKind, Documen
 use super::filter::{NodeFilterSet, select};
 use super::ingest::SiteDesign;
 use super::ingest::parallel_chunks;
-use super::inherit::{apply_parent, for_each_merged, inherited, merge_dicts, merge_lists};
-use super::model::common::{Secret, Setting};
+use super::inherit::{apply_parent, inherited, merge_dicts, merge_lists};
 use super::model::hardware::HardwareProfile;
-use super::model::host::{FilesystemSpec, HostSpec, KernelParam, OobParameters};
+use super::model::host::HostSpec;
 use super::model::network::Route;
-use super::node::{
-    CompiledNode, DeviceSelector, Filesystem, Interface, LogicalVolume, Oob, Partition, Platform,
-    StorageDevice, VolumeGroup,
-};
+use super::node::CompiledNode;
+use parts::Shared;
 
 /// A compiled design: the documents (networks with route-domain routes added) and the effective
 /// design of every node.
@@ -52,6 +51,8 @@ struct Compiler<'a> {
     diags: Vec<Diagnostic>,
     /// Effective profile specs; `None` when the profile could not be resolved (already reported).
     profiles: HashMap<String, Option<Arc<HostSpec>>>,
+    /// What the nodes of each (host profile, hardware profile) pair share.
+    shared: IndexMap<SharedKey, Shared>,
 }
 
 impl Compiler<'_> {
@@ -187,93 +188,41 @@ impl Compiler<'_> {
         let domain = primary_network
             .and_then(|n| site.networks.get(n))
             .map_or_else(|| "local".to_owned(), |n| n.dns_domain.clone());
-        let oob_parameters = OobParameters(merge_dicts(
-            &spec.oob_parameters.0,
-            &parent.oob_parameters.0,
-        ));
-        let params = &oob_parameters.0;
-        let port = match params.get("port") {
-            Some(p) => match p.parse::<u16>() {
-                Ok(port) => Some(port),
-                Err(_) => {
-                    let d = Diagnostic::error(
-                        DiagnosticKind::InvalidValue,
-                        format!("'{p}' is not a port number"),
-                    )
-                    .at_field("data.oob.port");
-                    report(diags, d);
-                    None
-                }
-            },
-            None => None,
-        };
-        let oob = Oob {
-            kind: inherited(&spec.oob_type, &parent.oob_type).copied(),
-            network: params.get("network").cloned(),
-            account: params.get("account").cloned(),
-            credential: params.get("credential").map(|c| Secret::new(c.clone())),
-            port,
-            libvirt_uri: params.get("libvirt_uri").cloned(),
-            parameters: oob_parameters,
-        };
-        let interfaces = for_each_merged(&spec.interfaces, &parent.interfaces, |i| Interface {
-            name: i.name.clone(),
-            device_link: value(&i.device_link),
-            slave_selectors: i
-                .slaves
-                .iter()
-                .map(|s| match hw.and_then(|h| h.resolve_alias("pci", s)) {
-                    Some(a) => DeviceSelector::Address {
-                        address: a.address.clone(),
-                        dev_type: a.dev_type.clone(),
-                    },
-                    None => DeviceSelector::Name(s.clone()),
-                })
-                .collect(),
-            slaves: i.slaves.clone(),
-            networks: i.networks.clone(),
-            sriov: i.sriov,
-            labels: i.labels.clone(),
-        });
-        let storage_devices =
-            for_each_merged(&spec.storage_devices, &parent.storage_devices, |d| {
-                StorageDevice {
-                    name: d.name.clone(),
-                    volume_group: value(&d.volume_group),
-                    labels: d.labels.clone(),
-                    partitions: d
-                        .partitions
-                        .iter()
-                        .map(|p| Partition {
-                            name: p.name.clone(),
-                            size: value(&p.size),
-                            part_uuid: value(&p.part_uuid),
-                            volume_group: value(&p.volume_group),
-                            bootable: p.bootable.unwrap_or(false),
-                            labels: p.labels.clone(),
-                            filesystem: filesystem(&p.filesystem),
-                        })
-                        .collect(),
-                }
-            });
-        let volume_groups = for_each_merged(&spec.volume_groups, &parent.volume_groups, |g| {
-            VolumeGroup {
-                name: g.name.clone(),
-                vg_uuid: value(&g.vg_uuid),
-                logical_volumes: g
-                    .logical_volumes
-                    .iter()
-                    .map(|l| LogicalVolume {
-                        name: l.name.clone(),
-                        size: value(&l.size),
-                        lv_uuid: value(&l.lv_uuid),
-                        filesystem: filesystem(&l.filesystem),
-                    })
-                    .collect(),
+        let shared = self
+            .shared
+            .get(&SharedRef::of(spec.parent.as_deref(), hardware_profile));
+        let mut issues = Vec::new();
+        let oob = match shared {
+            Some(sh) if parts::inherits_oob(spec) => {
+                issues.extend(sh.oob_issues.iter().cloned());
+                sh.oob.clone()
             }
-        });
-        let mut kernel_params = merge_dicts(&spec.kernel_params, &parent.kernel_params);
-        self.resolve_kernel_params(name, &mut kernel_params, hw, diags);
+            _ => Arc::new(parts::oob(spec, parent, &mut issues)),
+        };
+        let platform = match shared {
+            Some(sh) if parts::inherits_platform(spec) => {
+                issues.extend(sh.platform_issues.iter().cloned());
+                sh.platform.clone()
+            }
+            _ => Arc::new(parts::platform(spec, parent, hw, &mut issues)),
+        };
+        for d in issues {
+            report(diags, d);
+        }
+        let interfaces = parts::interfaces(
+            &spec.interfaces,
+            &parent.interfaces,
+            shared.map(|s| s.interfaces.as_slice()),
+            hw,
+        );
+        let storage_devices = match shared {
+            Some(sh) if spec.storage_devices.is_empty() => sh.storage_devices.clone(),
+            _ => parts::storage_devices(&spec.storage_devices, &parent.storage_devices).into(),
+        };
+        let volume_groups = match shared {
+            Some(sh) if spec.volume_groups.is_empty() => sh.volume_groups.clone(),
+            _ => parts::volume_groups(&spec.volume_groups, &parent.volume_groups).into(),
+        };
         Some(CompiledNode {
             name: name.to_owned(),
             domain,
@@ -286,11 +235,7 @@ impl Compiler<'_> {
             interfaces,
             storage_devices,
             volume_groups,
-            platform: Platform {
-                image: inherited(&spec.image, &parent.image).cloned(),
-                kernel: inherited(&spec.kernel, &parent.kernel).cloned(),
-                kernel_params,
-            },
+            platform,
             tags: merge_lists(&spec.tags, &parent.tags),
             owner_data: merge_dicts(&spec.owner_data, &parent.owner_data),
             rack: inherited(&spec.rack, &parent.rack).cloned(),
@@ -299,71 +244,74 @@ impl Compiler<'_> {
         })
     }
 
-    /// Resolves `hardwareprofile:cpuset.<set>` and `hardwareprofile:hugepages.<conf>.size|count`.
-    /// An unresolvable reference stays as written, with a warning.
-    fn resolve_kernel_params(
-        &self,
-        node: &str,
-        params: &mut IndexMap<String, KernelParam>,
-        hw: Option<&HardwareProfile>,
-        diags: &mut Vec<Diagnostic>,
-    ) {
-        for (key, v) in params.iter_mut() {
-            let KernelParam::Value(text) = v else {
-                continue;
+    /// Builds, for every (host profile, hardware profile) pair some node uses, what those nodes
+    /// share.
+    fn share_parts(&mut self) {
+        let site = self.site;
+        for doc in site.baremetal_nodes.values() {
+            let spec = &doc.spec;
+            let parent = match spec.parent.as_deref() {
+                Some(p) => match self.profiles.get(p) {
+                    Some(Some(spec)) => Some(spec.clone()),
+                    _ => continue, // reported for the node
+                },
+                None => None,
             };
-            let Some(reference) = text.strip_prefix("hardwareprofile:") else {
+            let none = HostSpec::default();
+            let parent_spec = parent.as_deref().unwrap_or(&none);
+            let hw_name = inherited(&spec.hardware_profile, &parent_spec.hardware_profile);
+            let key = SharedRef::of(spec.parent.as_deref(), hw_name);
+            if self.shared.contains_key(&key) {
                 continue;
-            };
-            let parts: Vec<&str> = reference.split('.').collect();
-            let resolved = hw.and_then(|hw| match parts.as_slice() {
-                ["cpuset", set] => hw.cpu_sets.get(*set).cloned(),
-                ["hugepages", conf, "size"] => hw.hugepages.get(*conf).map(|h| h.size.clone()),
-                ["hugepages", conf, "count"] => {
-                    hw.hugepages.get(*conf).map(|h| h.count.to_string())
-                }
-                _ => None,
-            });
-            match resolved {
-                Some(r) => *text = r,
-                None => {
-                    let why = match hw {
-                        None => "the node has no hardware profile".to_owned(),
-                        Some(h) => format!(
-                            "hardware profile '{}' has no such entry (write cpuset.<set> or hugepages.<conf>.size|count)",
-                            h.name
-                        ),
-                    };
-                    let d = Diagnostic::error(
-                        DiagnosticKind::UnresolvedParameter,
-                        format!("kernel parameter {key}={text} does not resolve: {why}"),
-                    )
-                    .warning()
-                    .at_field(format!("data.platform.kernel_params.{key}"));
-                    diags.push(self.located(DocumentKind::BaremetalNode, node, d));
-                }
             }
+            let hw = match hw_name {
+                Some(h) => match site.hardware_profiles.get(h) {
+                    Some(hw) => Some(hw),
+                    None => continue, // reported for the node
+                },
+                None => None,
+            };
+            self.shared
+                .insert(key.to_owned(), Shared::new(parent_spec, hw));
         }
     }
 }
 
-fn value<T: Clone>(s: &Option<Setting<T>>) -> Option<T> {
-    s.as_ref().and_then(|s| s.value().cloned())
+/// Which profile and hardware profile a node's shared parts come from.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct SharedKey {
+    profile: Option<String>,
+    hardware_profile: Option<String>,
 }
 
-fn filesystem(fs: &FilesystemSpec) -> Option<Filesystem> {
-    let mountpoint = value(&fs.mountpoint);
-    let fstype = value(&fs.fstype);
-    if mountpoint.is_none() && fstype.is_none() {
-        return None;
+/// A [`SharedKey`] borrowed from a node's spec (hashes as the owned key does).
+#[derive(Hash)]
+struct SharedRef<'a> {
+    profile: Option<&'a str>,
+    hardware_profile: Option<&'a str>,
+}
+
+impl<'a> SharedRef<'a> {
+    fn of(profile: Option<&'a str>, hardware_profile: Option<&'a String>) -> Self {
+        SharedRef {
+            profile,
+            hardware_profile: hardware_profile.map(String::as_str),
+        }
     }
-    Some(Filesystem {
-        mountpoint,
-        fstype: fstype.unwrap_or_else(|| "ext4".to_owned()),
-        mount_options: value(&fs.mount_options).unwrap_or_else(|| "defaults".to_owned()),
-        fs_uuid: value(&fs.fs_uuid),
-        fs_label: value(&fs.fs_label),
-    })
+
+    fn to_owned(&self) -> SharedKey {
+        SharedKey {
+            profile: self.profile.map(str::to_owned),
+            hardware_profile: self.hardware_profile.map(str::to_owned),
+        }
+    }
+}
+
+impl indexmap::Equivalent<SharedKey> for SharedRef<'_> {
+    fn equivalent(&self, key: &SharedKey) -> bool {
+        self.profile == key.profile.as_deref()
+            && self.hardware_profile == key.hardware_profile.as_deref()
+    }
 }
 
 /// Adds the routes of route domains: every network that has a route (with gateway and metric)
@@ -412,10 +360,12 @@ pub fn compile(mut site: SiteDesign) -> Result<CompiledDesign, Diagnostics> {
             site: &site,
             diags: Vec::new(),
             profiles: HashMap::new(),
+            shared: IndexMap::new(),
         };
         for name in site.host_profiles.keys() {
             c.profile(name, (DocumentKind::HostProfile, name));
         }
+        c.share_parts();
         let names: Vec<&String> = site.baremetal_nodes.keys().collect();
         let mut diags = std::mem::take(&mut c.diags);
         let c = &c;

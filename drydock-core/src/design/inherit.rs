@@ -84,7 +84,7 @@ pub(crate) trait Named: Clone {
 /// Merges named items: see the module documentation. `parent` must be effective (merged all the
 /// way up, or normalised), as every parent in a profile chain is.
 pub(crate) fn merge_named<T: Named>(child: &[T], parent: &[T]) -> Vec<T> {
-    for_each_merged(child, parent, T::clone)
+    for_each_merged(child, parent, |t, _| t.clone())
 }
 
 impl Named for InterfaceSpec {
@@ -202,15 +202,16 @@ impl Named for VolumeGroupSpec {
 }
 
 /// Visits the items [`merge_named`] would produce, in its order, without building the merged
-/// list: `f` gets each merged item, borrowed when it is the parent's own (an item of an effective
-/// parent is already normalised, so merging it with nothing would give an equal item).
+/// list: `f` gets each merged item, and `Some(i)` when it is the parent's item `i` itself,
+/// untouched by the child (an item of an effective parent is already normalised, so merging it
+/// with nothing would give an equal item; a caller may reuse what it made of it before).
 pub(crate) fn for_each_merged<T: Named, R>(
     child: &[T],
     parent: &[T],
-    mut f: impl FnMut(&T) -> R,
+    mut f: impl FnMut(&T, Option<usize>) -> R,
 ) -> Vec<R> {
     let mut out = Vec::with_capacity(parent.len() + child.len());
-    for p in parent {
+    for (i, p) in parent.iter().enumerate() {
         let name = p.name();
         if child
             .iter()
@@ -219,13 +220,13 @@ pub(crate) fn for_each_merged<T: Named, R>(
             continue;
         }
         match child.iter().find(|c| c.name() == name) {
-            Some(c) => out.push(f(&c.merge(p))),
-            None => out.push(f(p)),
+            Some(c) => out.push(f(&c.merge(p), None)),
+            None => out.push(f(p, Some(i))),
         }
     }
     for c in child {
         if !c.name().starts_with('!') && !parent.iter().any(|p| p.name() == c.name()) {
-            out.push(f(&c.normalized()));
+            out.push(f(&c.normalized(), None));
         }
     }
     out

@@ -1,6 +1,7 @@
 //! The compiled, effective design of one node: what drivers work from.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use indexmap::IndexMap;
 use serde::Serialize;
@@ -12,6 +13,11 @@ use super::model::host::{AddressAssignment, KernelParam, OobParameters, OobType,
 
 /// The effective design of a node: its document merged with its host profiles and hardware
 /// profile.
+///
+/// Parts a node inherits unchanged are shared with the other nodes of the same host profile
+/// and hardware profile (behind [`Arc`]), so a site of thousands of similar nodes holds one
+/// copy of each profile's storage layout, platform, BMC settings and interfaces. Read them
+/// through the `Arc` as if owned; to change one node's copy, use [`Arc::make_mut`].
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct CompiledNode {
     /// The node's name (its hostname).
@@ -29,15 +35,15 @@ pub struct CompiledNode {
     /// Primary network.
     pub primary_network: Option<String>,
     /// Out-of-band (BMC) access.
-    pub oob: Oob,
+    pub oob: Arc<Oob>,
     /// Network interfaces.
-    pub interfaces: Vec<Interface>,
+    pub interfaces: Vec<Arc<Interface>>,
     /// Physical storage devices.
-    pub storage_devices: Vec<StorageDevice>,
+    pub storage_devices: Arc<[StorageDevice]>,
     /// Volume groups.
-    pub volume_groups: Vec<VolumeGroup>,
+    pub volume_groups: Arc<[VolumeGroup]>,
     /// Image, kernel and kernel parameters (hardware profile references resolved).
-    pub platform: Platform,
+    pub platform: Arc<Platform>,
     /// Tags.
     pub tags: Vec<String>,
     /// Labels (`owner_data`).

@@ -163,7 +163,7 @@ impl MaasDriver {
         let node = job.node;
         // Expected physical volumes of each VG: ("physical", block id) or ("partition", id).
         let mut pvs: BTreeMap<&str, BTreeSet<(bool, i64)>> = BTreeMap::new();
-        for dev in &node.storage_devices {
+        for dev in node.storage_devices.iter() {
             let blk = blocks
                 .iter()
                 .find(|b| b.name == dev.name)
@@ -197,7 +197,7 @@ impl MaasDriver {
         if vgs.len() != node.volume_groups.len() {
             return Ok(false);
         }
-        for want in &node.volume_groups {
+        for want in node.volume_groups.iter() {
             let Some(have) = vgs.iter().find(|v| v.name == want.name) else {
                 return Ok(false);
             };
@@ -242,7 +242,7 @@ impl MaasDriver {
             .cx(cx, "listing block devices")?;
         let mut pv_blocks: BTreeMap<&str, Vec<i64>> = BTreeMap::new();
         let mut pv_parts: BTreeMap<&str, Vec<i64>> = BTreeMap::new();
-        for dev in &node.storage_devices {
+        for dev in node.storage_devices.iter() {
             let blk = blocks
                 .iter()
                 .find(|b| b.name == dev.name)
@@ -291,7 +291,7 @@ impl MaasDriver {
                 }
             }
         }
-        for vg in &node.volume_groups {
+        for vg in node.volume_groups.iter() {
             let blocks = pv_blocks.remove(vg.name.as_str()).unwrap_or_default();
             let parts = pv_parts.remove(vg.name.as_str()).unwrap_or_default();
             if blocks.is_empty() && parts.is_empty() {

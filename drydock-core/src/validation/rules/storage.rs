@@ -160,7 +160,7 @@ pub(super) fn storage_partitioning_checks<'d>(
             Finding::new(rule, Severity::Error, msg, diag).document(d, NODE, &n.name)
         };
         let mut pvs: Vec<(&str, &str)> = Vec::new(); // (vg, device or partition)
-        for dev in &n.storage_devices {
+        for dev in n.storage_devices.iter() {
             if dev.partitions.is_empty() == dev.volume_group.is_none() {
                 out.push(err(
                     "Either a volume group OR partitions must be defined for each storage device."
@@ -183,7 +183,7 @@ pub(super) fn storage_partitioning_checks<'d>(
                 }
             }
         }
-        for g in &n.volume_groups {
+        for g in n.volume_groups.iter() {
             if !pvs.iter().any(|(vg, _)| *vg == g.name) {
                 out.push(err(
                     format!("Volume group {} not assigned any physical volumes", g.name),
