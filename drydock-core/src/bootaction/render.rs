@@ -386,7 +386,7 @@ fn parse_packages(bytes: &[u8]) -> Result<IndexMap<String, Option<String>>, Rend
         }
         let version = match value.value {
             Yaml::Null => None,
-            Yaml::Str(s) => Some(s),
+            Yaml::Str(s) => Some(s.into_owned()),
             other => {
                 return Err(bad(&format!(
                     "the version of {} is {}, not a string",
@@ -395,7 +395,7 @@ fn parse_packages(bytes: &[u8]) -> Result<IndexMap<String, Option<String>>, Rend
                 )));
             }
         };
-        out.insert(key.text, version);
+        out.insert(key.text.into_owned(), version);
     }
     Ok(out)
 }

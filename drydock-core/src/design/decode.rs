@@ -196,7 +196,7 @@ impl Cx<'_> {
     /// Reads a string. Plain numbers and booleans are accepted as their text (`generation: 8`).
     pub(crate) fn string(&mut self, node: &Node, path: &Path<'_>) -> Option<String> {
         match &node.value {
-            Value::Str(s) => Some(s.clone()),
+            Value::Str(s) => Some(s.to_string()),
             Value::Int(i) => Some(i.to_string()),
             Value::Float(f) => Some(f.to_string()),
             Value::Bool(b) => Some(b.to_string()),
@@ -321,7 +321,7 @@ impl Cx<'_> {
         for (key, val) in fields.entries {
             let p = path.key(&key.text);
             if let Some(v) = value(self, key, val, &p) {
-                out.insert(key.text.clone(), v);
+                out.insert(key.text.to_string(), v);
             }
         }
         out
@@ -351,7 +351,7 @@ fn truncate(s: &str) -> &str {
 /// Which entries were taken and which names were asked for are kept without allocating for
 /// mappings of up to 64 entries and 24 names (every mapping of a design in practice).
 pub(crate) struct Fields<'n> {
-    pub(crate) entries: &'n [(Key, Node)],
+    pub(crate) entries: &'n [(Key<'n>, Node<'n>)],
     taken: u64,
     taken_more: Vec<bool>,
     known: [&'static str; KNOWN_INLINE],
@@ -364,7 +364,7 @@ pub(crate) struct Fields<'n> {
 const KNOWN_INLINE: usize = 24;
 
 impl<'n> Fields<'n> {
-    fn new(entries: &'n [(Key, Node)], pos: Pos) -> Self {
+    fn new(entries: &'n [(Key<'n>, Node<'n>)], pos: Pos) -> Self {
         Fields {
             entries,
             taken: 0,
@@ -397,12 +397,12 @@ impl<'n> Fields<'n> {
     }
 
     /// Takes the field `name`; a null value counts as absent.
-    pub(crate) fn take(&mut self, name: &'static str) -> Option<&'n Node> {
+    pub(crate) fn take(&mut self, name: &'static str) -> Option<&'n Node<'n>> {
         self.take_raw(name).filter(|n| n.value != Value::Null)
     }
 
     /// Takes the field `name`, null values included.
-    pub(crate) fn take_raw(&mut self, name: &'static str) -> Option<&'n Node> {
+    pub(crate) fn take_raw(&mut self, name: &'static str) -> Option<&'n Node<'n>> {
         if self.known_len < KNOWN_INLINE {
             self.known[self.known_len] = name;
             self.known_len += 1;
@@ -425,7 +425,7 @@ impl<'n> Fields<'n> {
         cx: &mut Cx<'_>,
         path: &Path<'_>,
         name: &'static str,
-    ) -> Option<&'n Node> {
+    ) -> Option<&'n Node<'n>> {
         let node = self.take(name);
         if node.is_none() {
             cx.report(

@@ -35,16 +35,16 @@ impl std::fmt::Display for Pos {
 
 /// A YAML node with its position.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Node {
+pub struct Node<'a> {
     /// The value.
-    pub value: Value,
+    pub value: Value<'a>,
     /// Where the node starts.
     pub pos: Pos,
 }
 
 /// The value of a YAML node after scalar resolution.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Value {
+pub enum Value<'a> {
     /// `null`, `~` or an empty value.
     Null,
     /// `true` or `false`.
@@ -54,25 +54,25 @@ pub enum Value {
     /// A floating point number.
     Float(f64),
     /// A string: any quoted or block scalar, or a plain scalar that is no other type.
-    Str(String),
+    Str(Cow<'a, str>),
     /// A sequence.
-    Seq(Vec<Node>),
+    Seq(Vec<Node<'a>>),
     /// A mapping, in source order.
-    Map(Vec<(Key, Node)>),
+    Map(Vec<(Key<'a>, Node<'a>)>),
 }
 
 /// A mapping key.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Key {
+pub struct Key<'a> {
     /// The key as written (for a scalar key), or a rendering of a complex key.
-    pub text: String,
+    pub text: Cow<'a, str>,
     /// Whether YAML reads the key as a string (a plain `0xffff` or `true` is not).
     pub is_string: bool,
     /// Where the key starts.
     pub pos: Pos,
 }
 
-impl Value {
+impl Value<'_> {
     /// A short name of the value's YAML type, for messages.
     pub fn type_name(&self) -> &'static str {
         match self {
@@ -172,7 +172,7 @@ pub fn split_documents(stream: &str) -> Vec<DocumentText<'_>> {
 /// Parses one document (as split by [`split_documents`]) into a tree.
 ///
 /// Returns `Ok(None)` for a document without content. Positions are lines of the whole stream.
-pub fn parse_document(doc: DocumentText<'_>) -> Result<Option<Node>, SyntaxError> {
+pub fn parse_document(doc: DocumentText<'_>) -> Result<Option<Node<'_>>, SyntaxError> {
     if let Some(root) = fast::parse(doc) {
         return Ok(Some(root));
     }
@@ -180,7 +180,7 @@ pub fn parse_document(doc: DocumentText<'_>) -> Result<Option<Node>, SyntaxError
 }
 
 /// Parses one document with [`saphyr_parser`]: any YAML, errors included.
-fn parse_events(doc: DocumentText<'_>) -> Result<Option<Node>, SyntaxError> {
+fn parse_events(doc: DocumentText<'_>) -> Result<Option<Node<'_>>, SyntaxError> {
     let mut builder = Builder {
         line_offset: doc.first_line.saturating_sub(1),
         stack: Vec::new(),
@@ -199,29 +199,29 @@ fn parse_events(doc: DocumentText<'_>) -> Result<Option<Node>, SyntaxError> {
     Ok(builder.root)
 }
 
-enum Frame {
+enum Frame<'a> {
     Seq {
-        items: Vec<Node>,
+        items: Vec<Node<'a>>,
         pos: Pos,
         anchor: usize,
     },
     Map {
-        entries: Vec<(Key, Node)>,
-        pending_key: Option<Key>,
+        entries: Vec<(Key<'a>, Node<'a>)>,
+        pending_key: Option<Key<'a>>,
         pos: Pos,
         anchor: usize,
     },
 }
 
-struct Builder {
+struct Builder<'a> {
     line_offset: u32,
-    stack: Vec<Frame>,
-    anchors: HashMap<usize, Node>,
+    stack: Vec<Frame<'a>>,
+    anchors: HashMap<usize, Node<'a>>,
     nodes: usize,
-    root: Option<Node>,
+    root: Option<Node<'a>>,
 }
 
-impl Builder {
+impl<'a> Builder<'a> {
     fn pos(&self, line: usize, col: usize) -> Pos {
         Pos {
             line: u32::try_from(line)
@@ -244,16 +244,16 @@ impl Builder {
         Ok(())
     }
 
-    fn event(&mut self, event: Event<'_>, pos: Pos) -> Result<(), SyntaxError> {
+    fn event(&mut self, event: Event<'a>, pos: Pos) -> Result<(), SyntaxError> {
         match event {
             Event::Scalar(text, style, anchor, tag) => {
                 self.count(1, pos)?;
                 let tagged_str = tag.as_ref().is_some_and(|t| t.suffix == "str");
                 let plain = style == ScalarStyle::Plain && !tagged_str;
-                let value = if plain {
-                    resolve_plain(&text)
+                let typed = if plain {
+                    resolve_plain_typed(&text)
                 } else {
-                    Value::Str(text.to_string())
+                    None
                 };
                 if let Some(Frame::Map {
                     pending_key: pending @ None,
@@ -261,12 +261,13 @@ impl Builder {
                 }) = self.stack.last_mut()
                 {
                     *pending = Some(Key {
-                        is_string: matches!(value, Value::Str(_)),
-                        text: text.into_owned(),
+                        is_string: typed.is_none(),
+                        text,
                         pos,
                     });
                     return Ok(());
                 }
+                let value = typed.unwrap_or(Value::Str(text));
                 self.finish(Node { value, pos }, anchor);
             }
             Event::SequenceStart(anchor, _) => {
@@ -329,7 +330,7 @@ impl Builder {
     }
 
     /// Places a completed node into its parent (or as the root).
-    fn finish(&mut self, node: Node, anchor: usize) {
+    fn finish(&mut self, node: Node<'a>, anchor: usize) {
         if anchor != 0 {
             self.anchors.insert(anchor, node.clone());
         }
@@ -345,7 +346,7 @@ impl Builder {
                 // A complex (collection) key: keep a rendering of it as text.
                 None => {
                     *pending_key = Some(Key {
-                        text: render_key(&node),
+                        text: Cow::Owned(render_key(&node)),
                         is_string: false,
                         pos: node.pos,
                     })
@@ -377,12 +378,12 @@ fn render_key(node: &Node) -> String {
 }
 
 /// Resolves a plain scalar with the YAML 1.2 core schema.
-pub fn resolve_plain(text: &str) -> Value {
-    resolve_plain_typed(text).unwrap_or_else(|| Value::Str(text.to_owned()))
+pub fn resolve_plain(text: &str) -> Value<'_> {
+    resolve_plain_typed(text).unwrap_or(Value::Str(Cow::Borrowed(text)))
 }
 
 /// [`resolve_plain`] without the allocation of a string: `None` when the scalar is a string.
-fn resolve_plain_typed(text: &str) -> Option<Value> {
+fn resolve_plain_typed(text: &str) -> Option<Value<'static>> {
     Some(match text {
         "" | "~" | "null" | "Null" | "NULL" => Value::Null,
         "true" | "True" | "TRUE" => Value::Bool(true),
@@ -394,7 +395,7 @@ fn resolve_plain_typed(text: &str) -> Option<Value> {
     })
 }
 
-fn resolve_number(text: &str) -> Option<Value> {
+fn resolve_number(text: &str) -> Option<Value<'static>> {
     let first = text.as_bytes()[0];
     if !(first.is_ascii_digit() || first == b'-' || first == b'+' || first == b'.') {
         return None;
@@ -454,7 +455,7 @@ fn is_float(text: &str) -> bool {
 }
 
 /// Borrowed view used by decoders: the text of a scalar as YAML wrote it, when it is a scalar.
-pub fn scalar_text(value: &Value) -> Option<Cow<'_, str>> {
+pub fn scalar_text<'v>(value: &'v Value<'_>) -> Option<Cow<'v, str>> {
     match value {
         Value::Str(s) => Some(Cow::Borrowed(s)),
         Value::Int(i) => Some(Cow::Owned(i.to_string())),
@@ -468,7 +469,7 @@ pub fn scalar_text(value: &Value) -> Option<Cow<'_, str>> {
 mod tests {
     use super::*;
 
-    fn parse(text: &str) -> Node {
+    fn parse(text: &str) -> Node<'_> {
         let docs = split_documents(text);
         assert_eq!(docs.len(), 1, "{docs:?}");
         parse_document(docs[0]).unwrap().unwrap()

@@ -134,13 +134,13 @@ fn packages(
         }
         let version = match &value.value {
             Value::Null => None,
-            Value::Str(s) => Some(s.clone()),
+            Value::Str(s) => Some(s.to_string()),
             _ => {
                 cx.wrong_type(&kp, value, "a version string or nothing");
                 continue;
             }
         };
-        out.insert(key.text.clone(), version);
+        out.insert(key.text.to_string(), version);
     }
     Some(out)
 }

@@ -321,7 +321,7 @@ fn named<T: Default>(
             rename(&mut t, format!("!{}", key.text.trim_start_matches('!')));
             return Some(t);
         }
-        item(cx, key.text.clone(), v, p)
+        item(cx, key.text.to_string(), v, p)
     })
     .into_values()
     .collect()
@@ -509,7 +509,7 @@ pub(crate) fn decode_host_spec(
                 if key.text != "type" {
                     let kp = p.key(&key.text);
                     if let Some(v) = cx.string(value, &kp) {
-                        spec.oob_parameters.0.insert(key.text.clone(), v);
+                        spec.oob_parameters.0.insert(key.text.to_string(), v);
                     }
                 }
             }

@@ -205,7 +205,7 @@ fn decode_repositories(cx: &mut Cx<'_>, node: &Node, path: &Path<'_>) -> Reposit
         r.deny_unknown(cx, &p);
         if let (Some(repo_type), Some(url)) = (repo_type, url) {
             out.repositories.push(Repository {
-                name: key.text.clone(),
+                name: key.text.to_string(),
                 repo_type,
                 url,
                 distributions,
@@ -245,7 +245,7 @@ pub(crate) fn decode_rack(cx: &mut Cx<'_>, name: &str, data: &Node, path: &Path<
                     .and_then(|n| cx.string(n, &p.key("sdn_api_uri")));
                 s.deny_unknown(cx, p);
                 Some(TorSwitch {
-                    name: key.text.clone(),
+                    name: key.text.to_string(),
                     mgmt_ip,
                     sdn_api_uri,
                 })

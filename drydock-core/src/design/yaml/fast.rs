@@ -7,6 +7,8 @@
 //! `saphyr_parser` instead. Where it succeeds it builds the very tree the event-based builder
 //! builds (values, keys and positions); a test compares both on every corpus document.
 
+use std::borrow::Cow;
+
 use super::{DocumentText, Key, MAX_NODES_PER_DOCUMENT, Node, Pos, Value, resolve_plain_typed};
 
 /// One line with content: its number in the stream, its indentation and the text after it.
@@ -18,7 +20,7 @@ struct Line<'a> {
 }
 
 /// Parses `doc` if it is plain block YAML; `None` means "use the full parser".
-pub(super) fn parse(doc: DocumentText<'_>) -> Option<Node> {
+pub(super) fn parse(doc: DocumentText<'_>) -> Option<Node<'_>> {
     let text = doc.text;
     if !text.is_ascii() || text.as_bytes().iter().any(|b| *b == b'\t' || *b == b'\r') {
         return None;
@@ -65,9 +67,9 @@ struct Reader<'a> {
     nodes: usize,
     /// Entries of the mappings being read, innermost last: each mapping takes its own off the
     /// top into a vector of the exact size.
-    entries: Vec<(Key, Node)>,
+    entries: Vec<(Key<'a>, Node<'a>)>,
     /// The same for sequence items.
-    items: Vec<Node>,
+    items: Vec<Node<'a>>,
 }
 
 fn is_seq_entry(text: &str) -> bool {
@@ -122,29 +124,39 @@ fn split_key(text: &str) -> Option<(&str, &str)> {
 
 /// A one-line scalar after a key or a `- `: what is left of the line must be only spaces or a
 /// comment.
-fn scalar(text: &str, pos: Pos) -> Option<Node> {
+fn scalar(text: &str, pos: Pos) -> Option<Node<'_>> {
     let rest_ok = |rest: &str| {
         let r = rest.trim_start_matches(' ');
         r.is_empty() || (r.starts_with('#') && r.len() < rest.len())
     };
     let value = match text.as_bytes()[0] {
         b'\'' => {
-            let mut out = String::new();
-            let mut s = &text[1..];
-            loop {
-                let q = s.find('\'')?;
-                out.push_str(&s[..q]);
-                if s[q + 1..].starts_with('\'') {
-                    out.push('\'');
-                    s = &s[q + 2..];
-                } else {
-                    if !rest_ok(&s[q + 1..]) {
-                        return None;
-                    }
-                    break;
+            let body = &text[1..];
+            let q = body.find('\'')?;
+            if !body[q + 1..].starts_with('\'') {
+                // No doubled quote: the text as written.
+                if !rest_ok(&body[q + 1..]) {
+                    return None;
                 }
+                Value::Str(Cow::Borrowed(&body[..q]))
+            } else {
+                let mut out = String::new();
+                let mut s = body;
+                loop {
+                    let q = s.find('\'')?;
+                    out.push_str(&s[..q]);
+                    if s[q + 1..].starts_with('\'') {
+                        out.push('\'');
+                        s = &s[q + 2..];
+                    } else {
+                        if !rest_ok(&s[q + 1..]) {
+                            return None;
+                        }
+                        break;
+                    }
+                }
+                Value::Str(Cow::Owned(out))
             }
-            Value::Str(out)
         }
         b'"' => {
             let body = &text[1..];
@@ -152,11 +164,11 @@ fn scalar(text: &str, pos: Pos) -> Option<Node> {
             if body[..q].contains('\\') || !rest_ok(&body[q + 1..]) {
                 return None;
             }
-            Value::Str(body[..q].to_owned())
+            Value::Str(Cow::Borrowed(&body[..q]))
         }
         _ => {
             let t = plain_text(text)?;
-            resolve_plain_typed(t).unwrap_or_else(|| Value::Str(t.to_owned()))
+            resolve_plain_typed(t).unwrap_or(Value::Str(Cow::Borrowed(t)))
         }
     };
     Some(Node { value, pos })
@@ -180,7 +192,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A collection starting at the current line, whose indentation is `indent`.
-    fn node(&mut self, indent: usize) -> Option<Node> {
+    fn node(&mut self, indent: usize) -> Option<Node<'a>> {
         let line = self.peek()?;
         debug_assert_eq!(line.indent, indent);
         if is_seq_entry(line.text) {
@@ -192,7 +204,7 @@ impl<'a> Reader<'a> {
     }
 
     /// The value of a key whose line ends after the `:`.
-    fn nested(&mut self, indent: usize) -> Option<Node> {
+    fn nested(&mut self, indent: usize) -> Option<Node<'a>> {
         let next = self.peek()?;
         if next.indent > indent {
             self.node(next.indent)
@@ -204,7 +216,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn map(&mut self, indent: usize) -> Option<Node> {
+    fn map(&mut self, indent: usize) -> Option<Node<'a>> {
         let start = pos(&self.peek()?, 0);
         self.nodes += 1;
         let first = self.entries.len();
@@ -215,7 +227,7 @@ impl<'a> Reader<'a> {
             let (key, rest) = split_key(line.text)?;
             self.nodes += 1;
             let key = Key {
-                text: key.to_owned(),
+                text: Cow::Borrowed(key),
                 is_string: resolve_plain_typed(key).is_none(),
                 pos: pos(&line, 0),
             };
@@ -246,7 +258,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A block sequence; the node starts `start` columns after its first `-`.
-    fn seq(&mut self, indent: usize, start: usize) -> Option<Node> {
+    fn seq(&mut self, indent: usize, start: usize) -> Option<Node<'a>> {
         let start = pos(&self.peek()?, start);
         self.nodes += 1;
         let first = self.items.len();
