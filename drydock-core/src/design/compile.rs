@@ -13,7 +13,7 @@ use super::ingest::SiteDesign;
 use super::ingest::parallel_chunks;
 use super::inherit::{apply_parent, inherited, merge_dicts, merge_lists};
 use super::model::hardware::HardwareProfile;
-use super::model::host::HostSpec;
+use super::model::host::{BaremetalNode, HostSpec};
 use super::model::network::Route;
 use super::node::CompiledNode;
 use parts::Shared;
@@ -130,12 +130,16 @@ impl Compiler<'_> {
 
     /// Compiles node `name`; problems go to `diags` (nodes are compiled in parallel, each with
     /// its own list, joined in node order).
-    fn node(&self, name: &str, diags: &mut Vec<Diagnostic>) -> Option<CompiledNode> {
+    fn node(
+        &self,
+        name: &str,
+        doc: &BaremetalNode,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<CompiledNode> {
         let site = self.site;
         let report = |diags: &mut Vec<Diagnostic>, d: Diagnostic| {
             diags.push(self.located(DocumentKind::BaremetalNode, name, d));
         };
-        let doc = &site.baremetal_nodes[name];
         let default_parent;
         let parent: &HostSpec = match doc.spec.parent.as_deref() {
             // Every defined profile was resolved (or reported) before the nodes.
@@ -366,18 +370,18 @@ pub fn compile(mut site: SiteDesign) -> Result<CompiledDesign, Diagnostics> {
             c.profile(name, (DocumentKind::HostProfile, name));
         }
         c.share_parts();
-        let names: Vec<&String> = site.baremetal_nodes.keys().collect();
+        let names: Vec<(&String, &BaremetalNode)> = site.baremetal_nodes.iter().collect();
         let mut diags = std::mem::take(&mut c.diags);
         let c = &c;
         let compiled = parallel_chunks(&names, |n| {
             let mut diags = Vec::new();
-            let node = c.node(n, &mut diags);
+            let node = c.node(n.0, n.1, &mut diags);
             (node, diags)
         });
         let mut nodes = IndexMap::with_capacity(names.len());
         let mut names = names.into_iter();
         for (node, d) in compiled.into_iter().flatten() {
-            let name = names.next().expect("one result per node");
+            let (name, _) = names.next().expect("one result per node");
             diags.extend(d);
             if let Some(node) = node {
                 nodes.insert(name.clone(), node);

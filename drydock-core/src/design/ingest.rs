@@ -1,6 +1,5 @@
 //! Ingestion: design documents in, a [`SiteDesign`] (or every problem found) out.
 
-use std::collections::HashMap;
 use std::path::{Path as FsPath, PathBuf};
 use std::sync::Arc;
 
@@ -36,8 +35,8 @@ pub struct SiteDesign {
     pub baremetal_nodes: IndexMap<String, BaremetalNode>,
     /// Boot actions by name.
     pub bootactions: IndexMap<String, BootAction>,
-    /// Where each document starts.
-    pub sources: HashMap<DocumentRef, SourceLocation>,
+    /// Where each document starts, in reading order.
+    pub sources: IndexMap<DocumentRef, SourceLocation>,
     /// Number of documents of other namespaces (deckhand/, promenade/, ...) that were skipped.
     pub skipped_documents: usize,
     /// Warnings found while reading (duplicate keys, ...).
@@ -47,7 +46,20 @@ pub struct SiteDesign {
 impl SiteDesign {
     /// Where the document `kind`/`name` starts, if it was read from a source.
     pub fn location_of(&self, kind: DocumentKind, name: &str) -> Option<&SourceLocation> {
-        self.sources.get(&DocumentRef::new(kind, name))
+        self.sources.get(&DocumentKey { kind, name })
+    }
+}
+
+/// A [`DocumentRef`] borrowed, for lookups (hashes as the owned reference does).
+#[derive(Hash)]
+struct DocumentKey<'a> {
+    kind: DocumentKind,
+    name: &'a str,
+}
+
+impl indexmap::Equivalent<DocumentRef> for DocumentKey<'_> {
+    fn equivalent(&self, key: &DocumentRef) -> bool {
+        self.kind == key.kind && self.name == key.name
     }
 }
 
@@ -402,6 +414,17 @@ fn read_document(file: &Arc<str>, doc: DocumentText<'_>) -> DocOutcome {
 
 fn assemble(outcomes: Vec<Vec<DocOutcome>>) -> Result<SiteDesign, Diagnostics> {
     let mut design = SiteDesign::default();
+    // Sized up front: growing the maps would copy every document again (and hold both copies).
+    let (docs, nodes) = outcomes
+        .iter()
+        .flatten()
+        .fold((0, 0), |(d, n), o| match &o.doc {
+            Some((_, _, Decoded::BaremetalNode(_))) => (d + 1, n + 1),
+            Some(_) => (d + 1, n),
+            None => (d, n),
+        });
+    design.sources.reserve(docs);
+    design.baremetal_nodes.reserve(nodes);
     let mut diags = Vec::new();
     for outcome in outcomes.into_iter().flatten() {
         diags.extend(outcome.diags);
@@ -430,12 +453,14 @@ fn insert(
     location: SourceLocation,
     decoded: Decoded,
 ) {
-    fn put<T>(map: &mut IndexMap<String, T>, name: &str, value: T) -> bool {
-        if map.contains_key(name) {
-            return false;
+    fn put<T>(map: &mut IndexMap<String, T>, name: String, value: T) -> bool {
+        match map.entry(name) {
+            indexmap::map::Entry::Occupied(_) => false,
+            indexmap::map::Entry::Vacant(e) => {
+                e.insert(value);
+                true
+            }
         }
-        map.insert(name.to_owned(), value);
-        true
     }
     let name = doc_ref.name.clone();
     let fresh = match decoded {
@@ -459,13 +484,13 @@ fn insert(
                 true
             }
         },
-        Decoded::Rack(v) => put(&mut design.racks, &name, v),
-        Decoded::NetworkLink(v) => put(&mut design.network_links, &name, v),
-        Decoded::Network(v) => put(&mut design.networks, &name, v),
-        Decoded::HardwareProfile(v) => put(&mut design.hardware_profiles, &name, v),
-        Decoded::HostProfile(v) => put(&mut design.host_profiles, &name, v),
-        Decoded::BaremetalNode(v) => put(&mut design.baremetal_nodes, &name, v),
-        Decoded::BootAction(v) => put(&mut design.bootactions, &name, v),
+        Decoded::Rack(v) => put(&mut design.racks, name, v),
+        Decoded::NetworkLink(v) => put(&mut design.network_links, name, v),
+        Decoded::Network(v) => put(&mut design.networks, name, v),
+        Decoded::HardwareProfile(v) => put(&mut design.hardware_profiles, name, v),
+        Decoded::HostProfile(v) => put(&mut design.host_profiles, name, v),
+        Decoded::BaremetalNode(v) => put(&mut design.baremetal_nodes, name, v),
+        Decoded::BootAction(v) => put(&mut design.bootactions, name, v),
     };
     if fresh {
         design.sources.insert(doc_ref, location);

@@ -91,35 +91,44 @@ fn plain_start_ok(text: &str) -> bool {
 }
 
 /// The plain text of a one-line plain scalar (comment and trailing spaces removed), if it is one
-/// this reader is sure of.
+/// this reader is sure of: no `: `, no final `:` and no flow indicator before the comment.
 fn plain_text(text: &str) -> Option<&str> {
-    let text = match text.find(" #") {
-        Some(i) => &text[..i],
-        None => text,
-    };
-    let text = text.trim_end_matches(' ');
-    let simple =
-        !text.contains(": ") && !text.ends_with(':') && !text.contains(['[', ']', '{', '}']);
-    (plain_start_ok(text) && simple).then_some(text)
+    let b = text.as_bytes();
+    let mut end = b.len();
+    for (i, c) in b.iter().enumerate() {
+        match c {
+            b'#' if i > 0 && b[i - 1] == b' ' => {
+                end = i - 1;
+                break;
+            }
+            b'[' | b']' | b'{' | b'}' => return None,
+            b':' if b.get(i + 1) == Some(&b' ') => return None,
+            _ => {}
+        }
+    }
+    let text = text[..end].trim_end_matches(' ');
+    (plain_start_ok(text) && !text.ends_with(':')).then_some(text)
 }
 
-/// Splits `key: rest` at the first `: ` (or a final `:`); the key must be a plain scalar.
+/// Splits `key: rest` at the first `: ` (or a final `:`); the key must be a plain scalar (no
+/// comment and no flow indicator in it).
 fn split_key(text: &str) -> Option<(&str, &str)> {
     let b = text.as_bytes();
-    let mut i = 0;
-    let colon = loop {
-        let at = i + text[i..].find(':')?;
-        match b.get(at + 1) {
-            None | Some(b' ') => break at,
-            Some(_) => i = at + 1,
+    let mut colon = None;
+    for (i, c) in b.iter().enumerate() {
+        match c {
+            b':' if matches!(b.get(i + 1), None | Some(b' ')) => {
+                colon = Some(i);
+                break;
+            }
+            b'[' | b']' | b'{' | b'}' => return None,
+            b'#' if i > 0 && b[i - 1] == b' ' => return None,
+            _ => {}
         }
-    };
+    }
+    let colon = colon?;
     let key = &text[..colon];
-    let ok = plain_start_ok(key)
-        && !key.ends_with(' ')
-        && !key.contains(" #")
-        && !key.contains(['[', ']', '{', '}']);
-    ok.then(|| (key, &text[colon + 1..]))
+    (plain_start_ok(key) && !key.ends_with(' ')).then(|| (key, &text[colon + 1..]))
 }
 
 /// A one-line scalar after a key or a `- `: what is left of the line must be only spaces or a
@@ -442,6 +451,7 @@ mod tests {
                     "{a: 1}", "&a x", "*a", "!t x", "é", "'a\"b'", "\"a\\nb\"", "\"a\\\"b\"", "|", ">",
                     "? x", "%x", "@x", "`x", "x:", "'x: y'", "\"x # y\"", "a  b", "' lead'", ":x", ",x",
                     "x,", "http://h:80/p?q=1#f", "'", "\"", "---", "...", "-", "- ", "#x", "!!str 1",
+                    "a]b", "x:  #c", "a #[b", "a:b #c: d", "",
                 ])
                 .prop_map(str::to_owned),
             ]
@@ -452,6 +462,7 @@ mod tests {
                 24 => "[a-z][a-z0-9_-]{0,6}",
                 1 => prop::sample::select(vec![
                     "'k'", "\"k\"", "1", "true", "a b", "k:", "-k", "!k", "'!k'", "~", "k#", "k #c", "0xffff",
+                    "k]", "k{x", "a:b",
                 ])
                 .prop_map(str::to_owned),
             ]

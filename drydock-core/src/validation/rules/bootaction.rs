@@ -1,7 +1,5 @@
 //! Boot action rules.
 
-use std::collections::HashSet;
-
 use super::{NodeChecks, by_node, impl_rule, node_fn};
 use crate::design::{AssetData, AssetType, CompiledDesign, DocumentKind, Severity};
 use crate::validation::{Finding, RuleId, ValidationContext};
@@ -17,7 +15,7 @@ pub(super) fn bootaction_coverage_checks<'d>(
     d: &'d CompiledDesign,
     _: &'d ValidationContext,
 ) -> Box<dyn NodeChecks<'d> + 'd> {
-    let targeted: HashSet<&str> = d
+    let targeted: rustc_hash::FxHashSet<&str> = d
         .bootaction_targets
         .values()
         .flatten()

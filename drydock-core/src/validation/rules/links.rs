@@ -134,12 +134,10 @@ pub(super) fn allowed_networks_checks<'d>(
             }
         }
     }
+    let links = super::by_name(&d.site.network_links);
     node_fn(out, move |node, out| {
         for i in &node.interfaces {
-            let link = i
-                .device_link
-                .as_deref()
-                .and_then(|l| d.site.network_links.get(l));
+            let link = i.device_link.as_deref().and_then(|l| links.get(l).copied());
             let Some(link) = link else {
                 out.push(
                     Finding::new(

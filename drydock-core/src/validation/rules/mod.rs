@@ -39,8 +39,22 @@ pub use storage::{
     BootStorage, StorageFreeSpace, StorageMountpoints, StoragePartitioning, StorageSizing,
 };
 
+use std::collections::HashMap;
+
+use indexmap::IndexMap;
+use rustc_hash::FxBuildHasher;
+
 use super::{Finding, Rule, RuleId, ValidationContext};
 use crate::design::{CompiledDesign, CompiledNode};
+
+/// A map for lookups done once or more per node: Fx hashing (the keys come from the design,
+/// and each map lives for one validation).
+pub(crate) type FastMap<K, V> = HashMap<K, V, FxBuildHasher>;
+
+/// The documents of `map` by name, for lookups from node checks.
+pub(crate) fn by_name<T>(map: &IndexMap<String, T>) -> FastMap<&str, &T> {
+    map.iter().map(|(k, v)| (k.as_str(), v)).collect()
+}
 
 /// The checks of a rule that goes through the nodes one by one: findings about the design as a
 /// whole first ([`NodeChecks::begin`]), then those of each node in design order.

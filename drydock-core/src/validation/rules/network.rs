@@ -1,6 +1,5 @@
 //! Layer 3 rules: CIDRs, address locality, MTUs, trunking, duplicate addresses, address ranges.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
 
 use super::{NodeChecks, by_node, impl_rule, node_fn};
@@ -101,9 +100,10 @@ pub(super) fn ip_locality_checks<'d>(
             "site design likely incomplete without defined networks.",
         ));
     }
+    let networks = super::by_name(&d.site.networks);
     node_fn(out, move |node, out| {
         for a in &node.addressing {
-            let Some(net) = d.site.networks.get(&a.network) else {
+            let Some(net) = networks.get(a.network.as_str()) else {
                 out.push(
                     Finding::new(
                         rule,
@@ -278,7 +278,8 @@ pub(super) fn duplicate_ips_checks<'d>(
     } else {
         Vec::new()
     };
-    let mut seen: HashMap<IpAddr, &'d str> = HashMap::with_capacity(d.nodes.len() * 4);
+    let mut seen: super::FastMap<IpAddr, &'d str> =
+        super::FastMap::with_capacity_and_hasher(d.nodes.len() * 4, Default::default());
     node_fn(begin, move |node, out| {
         for ip in node.addressing.iter().filter_map(|a| a.address.ip()) {
             match seen.get(&ip) {
@@ -323,9 +324,10 @@ pub(super) fn static_address_ranges_checks<'d>(
     _: &'d ValidationContext,
 ) -> Box<dyn NodeChecks<'d> + 'd> {
     let rule = RuleId::StaticAddressRanges;
+    let networks = super::by_name(&d.site.networks);
     node_fn(Vec::new(), move |node, out| {
         for a in &node.addressing {
-            let (Some(ip), Some(net)) = (a.address.ip(), d.site.networks.get(&a.network)) else {
+            let (Some(ip), Some(net)) = (a.address.ip(), networks.get(a.network.as_str())) else {
                 continue;
             };
             if !net.cidr.contains(&ip) {
