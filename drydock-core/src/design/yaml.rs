@@ -114,8 +114,19 @@ fn is_marker_line(line: &str, marker: &str) -> bool {
 }
 
 fn is_content_line(line: &str) -> bool {
-    let t = line.trim_start();
-    !(t.is_empty() || t.starts_with('#') || line.starts_with('%'))
+    if line.starts_with('%') {
+        return false;
+    }
+    // Most lines start with spaces then ASCII text: decide on the first other byte.
+    match line.bytes().find(|b| *b != b' ') {
+        None => false,
+        Some(b'#') => false,
+        Some(b) if b.is_ascii() && !b.is_ascii_whitespace() => true,
+        Some(_) => {
+            let t = line.trim_start();
+            !(t.is_empty() || t.starts_with('#'))
+        }
+    }
 }
 
 /// Splits a stream at its document markers.
@@ -155,7 +166,7 @@ pub fn split_documents(stream: &str) -> Vec<DocumentText<'_>> {
             start = offset + line.len();
             start_line = line_no + 1;
             has_content = false;
-        } else if is_content_line(line) {
+        } else if !has_content && is_content_line(line) {
             has_content = true;
         }
         offset += line.len();
