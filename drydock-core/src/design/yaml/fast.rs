@@ -22,13 +22,14 @@ struct Line<'a> {
 /// Parses `doc` if it is plain block YAML; `None` means "use the full parser".
 pub(super) fn parse(doc: DocumentText<'_>) -> Option<Node<'_>> {
     let text = doc.text;
-    if !text.is_ascii() || text.as_bytes().iter().any(|b| *b == b'\t' || *b == b'\r') {
+    if !text.is_ascii() || memchr::memchr2(b'\t', b'\r', text.as_bytes()).is_some() {
         return None;
     }
     let mut lines = Vec::with_capacity(text.len() / 16);
     let mut started = false;
-    for (no, raw) in (doc.first_line..).zip(text.split('\n')) {
-        let content = raw.trim_start_matches(' ');
+    for (no, raw) in (doc.first_line..).zip(super::split_lines(text)) {
+        let indent = raw.bytes().take_while(|b| *b == b' ').count();
+        let content = &raw[indent..];
         if content.is_empty() || content.starts_with('#') {
             continue;
         }
@@ -45,7 +46,7 @@ pub(super) fn parse(doc: DocumentText<'_>) -> Option<Node<'_>> {
         started = true;
         lines.push(Line {
             no,
-            indent: raw.len() - content.len(),
+            indent,
             text: content,
         });
     }
@@ -90,21 +91,43 @@ fn plain_start_ok(text: &str) -> bool {
     }
 }
 
+/// Bytes that end a run of ordinary text for [`plain_text`] and [`split_key`].
+const SPECIAL: [bool; 256] = {
+    let mut t = [false; 256];
+    t[b':' as usize] = true;
+    t[b'#' as usize] = true;
+    t[b'[' as usize] = true;
+    t[b']' as usize] = true;
+    t[b'{' as usize] = true;
+    t[b'}' as usize] = true;
+    t
+};
+
+/// The offset of the next [`SPECIAL`] byte of `b` at or after `from`.
+fn next_special(b: &[u8], from: usize) -> Option<usize> {
+    b[from..]
+        .iter()
+        .position(|c| SPECIAL[usize::from(*c)])
+        .map(|i| from + i)
+}
+
 /// The plain text of a one-line plain scalar (comment and trailing spaces removed), if it is one
 /// this reader is sure of: no `: `, no final `:` and no flow indicator before the comment.
 fn plain_text(text: &str) -> Option<&str> {
     let b = text.as_bytes();
     let mut end = b.len();
-    for (i, c) in b.iter().enumerate() {
-        match c {
-            b'#' if i > 0 && b[i - 1] == b' ' => {
-                end = i - 1;
+    let mut i = 0;
+    while let Some(at) = next_special(b, i) {
+        match b[at] {
+            b'#' if at > 0 && b[at - 1] == b' ' => {
+                end = at - 1;
                 break;
             }
-            b'[' | b']' | b'{' | b'}' => return None,
-            b':' if b.get(i + 1) == Some(&b' ') => return None,
-            _ => {}
+            b'#' => {}
+            b':' if b.get(at + 1) != Some(&b' ') => {}
+            _ => return None, // `: `, or a flow indicator
         }
+        i = at + 1;
     }
     let text = text[..end].trim_end_matches(' ');
     (plain_start_ok(text) && !text.ends_with(':')).then_some(text)
@@ -114,19 +137,18 @@ fn plain_text(text: &str) -> Option<&str> {
 /// comment and no flow indicator in it).
 fn split_key(text: &str) -> Option<(&str, &str)> {
     let b = text.as_bytes();
-    let mut colon = None;
-    for (i, c) in b.iter().enumerate() {
-        match c {
-            b':' if matches!(b.get(i + 1), None | Some(b' ')) => {
-                colon = Some(i);
-                break;
-            }
-            b'[' | b']' | b'{' | b'}' => return None,
-            b'#' if i > 0 && b[i - 1] == b' ' => return None,
-            _ => {}
+    let mut i = 0;
+    let colon = loop {
+        let at = next_special(b, i)?;
+        match b[at] {
+            b':' if matches!(b.get(at + 1), None | Some(b' ')) => break at,
+            b':' => {}
+            b'#' if at > 0 && b[at - 1] == b' ' => return None,
+            b'#' => {}
+            _ => return None, // a flow indicator
         }
-    }
-    let colon = colon?;
+        i = at + 1;
+    };
     let key = &text[..colon];
     (plain_start_ok(key) && !key.ends_with(' ')).then(|| (key, &text[colon + 1..]))
 }
