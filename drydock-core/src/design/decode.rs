@@ -3,6 +3,7 @@
 //! Decoders never stop at the first problem: each reader reports what is wrong with its field
 //! (with the field path and the source position) and returns `None`, and the caller carries on.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
@@ -207,6 +208,14 @@ impl Cx<'_> {
         }
     }
 
+    /// Reads a string as [`Cx::string`] does, borrowing it from the document where it can.
+    pub(crate) fn text<'v>(&mut self, node: &'v Node, path: &Path<'_>) -> Option<Cow<'v, str>> {
+        match &node.value {
+            Value::Str(s) => Some(Cow::Borrowed(s)),
+            _ => self.string(node, path).map(Cow::Owned),
+        }
+    }
+
     /// Reads a non-negative integer that fits `T`.
     pub(crate) fn uint<T: TryFrom<i64>>(&mut self, node: &Node, path: &Path<'_>) -> Option<T> {
         let value = match node.value {
@@ -266,7 +275,7 @@ impl Cx<'_> {
         what: &str,
         parse: impl FnOnce(&str) -> Result<T, E>,
     ) -> Option<T> {
-        let text = self.string(node, path)?;
+        let text = self.text(node, path)?;
         match parse(text.trim()) {
             Ok(v) => Some(v),
             Err(e) => {

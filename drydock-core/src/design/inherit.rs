@@ -28,12 +28,14 @@ pub fn merge_dicts<V: Clone>(
     if child.is_empty() {
         return parent.clone();
     }
-    let mut out: IndexMap<String, V> = IndexMap::new();
+    let removes = child.keys().any(|k| k.starts_with('!'));
+    let mut out: IndexMap<String, V> = IndexMap::with_capacity(parent.len() + child.len());
     for (k, v) in parent {
-        if !child
-            .keys()
-            .any(|ck| ck.strip_prefix('!') == Some(k.as_str()))
-        {
+        let removed = removes
+            && child
+                .keys()
+                .any(|ck| ck.strip_prefix('!') == Some(k.as_str()));
+        if !removed {
             out.insert(k.clone(), v.clone());
         }
     }
@@ -42,7 +44,6 @@ pub fn merge_dicts<V: Clone>(
             out.insert(k.clone(), v.clone());
         }
     }
-    out.shrink_to_fit();
     out
 }
 

@@ -599,7 +599,7 @@ pub(crate) fn decode_node(
                 .and_then(|n| cx.string(n, &p.key("network")));
             let address = a.require(cx, p, "address").and_then(|n| {
                 let ap = p.key("address");
-                let text = cx.string(n, &ap)?;
+                let text = cx.text(n, &ap)?;
                 if text == "dhcp" {
                     Some(Address::Dhcp)
                 } else {
