@@ -340,7 +340,7 @@ impl SimWorld {
         act: impl FnOnce(&mut World, &SimWorld) -> Result<T, DriverError>,
     ) -> Result<T, DriverError> {
         if !self.inner.config.latency.is_zero() {
-            tokio::time::sleep(self.inner.config.latency).await;
+            super::clock::latency(self.inner.config.latency).await;
         }
         let key = node.map(|n| (n.to_owned(), operation));
         if key
