@@ -331,6 +331,19 @@ impl SimWorld {
         }
     }
 
+    /// Whether `operation` on `node` hangs, and the permanent failure set for it.
+    fn faults(&self, node: &str, operation: Operation) -> (bool, Option<String>) {
+        let faults = lock(&self.inner.faults);
+        if faults.hangs.is_empty() && faults.permanent.is_empty() {
+            return (false, None);
+        }
+        let key = (node.to_owned(), operation);
+        (
+            faults.hangs.contains(&key),
+            faults.permanent.get(&key).cloned(),
+        )
+    }
+
     /// Runs one simulated call: latency, faults, then `act` on the world (saved afterwards).
     async fn call<T>(
         &self,
@@ -342,11 +355,12 @@ impl SimWorld {
         if !self.inner.config.latency.is_zero() {
             super::clock::latency(self.inner.config.latency).await;
         }
-        let key = node.map(|n| (n.to_owned(), operation));
-        if key
-            .as_ref()
-            .is_some_and(|k| lock(&self.inner.faults).hangs.contains(k))
-        {
+        // Only a world with faults set pays for the look-ups.
+        let (hangs, injected) = match node {
+            Some(n) => self.faults(n, operation),
+            None => (false, None),
+        };
+        if hangs {
             std::future::pending::<()>().await;
         }
         let fail = |kind, msg: String| {
@@ -356,9 +370,6 @@ impl SimWorld {
                 None => e,
             }
         };
-        let injected = key
-            .as_ref()
-            .and_then(|k| lock(&self.inner.faults).permanent.get(k).cloned());
         let transient = self.inner.config.transient_rate > 0.0 && {
             let r = splitmix(&mut lock(&self.inner.rng));
             (r >> 11) as f64 / (1u64 << 53) as f64 <= self.inner.config.transient_rate
