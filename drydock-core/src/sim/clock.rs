@@ -3,10 +3,10 @@
 //! tokio's timer has a 1 ms wheel and rounds every deadline up to its next tick, so a 10 ms
 //! `tokio::time::sleep` started just after a tick lasts about 11 ms: a simulated call would take
 //! up to 10% longer than configured, unlike a real driver call, whose answer wakes its task as
-//! soon as it arrives. [`latency`] races tokio's sleep against a wait on a shared timer thread
-//! that sleeps on the OS's high-resolution timer: on the wall clock the thread ends the wait
-//! right after the deadline; with tokio's clock paused (tests), tokio's sleep ends it at once
-//! in virtual time, as before. Either way the wait lasts at least the latency on its clock.
+//! soon as it arrives. So while tokio's clock runs, [`latency`] waits on a shared timer thread
+//! that sleeps on the OS's high-resolution timer and ends the wait right after the deadline.
+//! While tokio's clock is paused (tests), it waits with tokio's sleep, which ends at once in
+//! virtual time, as before. Either way the wait lasts at least the latency on tokio's clock.
 //!
 //! The thread wakes at most once every [`GRAIN`]: thousands of calls ending within a few
 //! milliseconds are woken in batches, each call at most a grain late, instead of costing the
@@ -23,22 +23,23 @@ use std::time::{Duration, Instant};
 /// The shortest time between two wake-ups of the timer thread.
 const GRAIN: Duration = Duration::from_micros(100);
 
-/// Waits `latency`: on tokio's clock, or on the wall clock as precisely as the OS allows,
-/// whichever ends first.
+/// Waits `latency` on tokio's clock: on the timer thread while that clock runs (it then runs
+/// with the wall clock), with tokio's sleep when it is paused or no timer thread could start.
 pub(super) async fn latency(latency: Duration) {
-    let tokio_sleep = tokio::time::sleep(latency);
-    let Some(clock) = Clock::shared() else {
-        return tokio_sleep.await;
-    };
-    let precise = PreciseSleep {
-        clock,
-        deadline: Instant::now() + latency,
-        registered: None,
-    };
-    tokio::select! {
-        biased;
-        () = precise => {}
-        () = tokio_sleep => {}
+    // A paused clock reads the same twice (auto-advance happens only while the runtime parks);
+    // a running one reads the same twice only if it is too coarse to tell the reads apart, and
+    // then tokio's sleep is merely less precise.
+    let running = tokio::time::Instant::now() != tokio::time::Instant::now();
+    match Clock::shared() {
+        Some(clock) if running => {
+            PreciseSleep {
+                clock,
+                deadline: Instant::now() + latency,
+                registered: None,
+            }
+            .await
+        }
+        _ => tokio::time::sleep(latency).await,
     }
 }
 
