@@ -33,7 +33,8 @@ impl Runner {
                             || done(Step::PowerCycle)
                             || done(Step::WaitIdentified))
                         {
-                            match self.identify(node, timer.as_mut()).await? {
+                            // Boxed: PrepareNodes only, and larger than a step.
+                            match Box::pin(self.identify(node, timer.as_mut())).await? {
                                 Some(true) => known = true,
                                 Some(false) => {}
                                 None => return Ok(NodeEnd::Failed),

@@ -60,32 +60,43 @@ impl Runner {
             node: node.map(|n| n.name.clone()),
             step,
         });
+        // Under AbortInFlight, ends when the task is cancelled (boxed: it would more than
+        // double every step's state, and most tasks finish what they started).
+        let mut cancelled = (cfg.cancel == CancelPolicy::AbortInFlight).then(|| {
+            let mut rx = self.cancel.clone();
+            Box::pin(async move {
+                let _ = rx.wait_for(|c| *c).await;
+            })
+        });
+        let mut cancelled = std::future::poll_fn(move |cx| match cancelled.as_mut() {
+            Some(c) => c.as_mut().poll(cx),
+            None => std::task::Poll::Pending,
+        });
+        let abandoned = |attempt| {
+            let e = DriverError::new(
+                DriverErrorKind::Permanent,
+                "orchestrator",
+                operation(step),
+                "cancelled while running",
+            );
+            Err((e, attempt))
+        };
         let mut attempt = 0;
         loop {
             attempt += 1;
             timer.as_mut().reset(deadline(timeout));
-            let call = self.abortable(self.call(node, step));
             let res = tokio::select! {
-                // A call that ends at its deadline counts as finished, as with `tokio::time::timeout`.
+                // A call that ends at its deadline counts as finished, as with
+                // `tokio::time::timeout`, and so does one that ends as the task is cancelled.
                 biased;
-                out = call => match out {
-                    Some(r) => r,
-                    None => {
-                        let e = DriverError::new(
-                            DriverErrorKind::Permanent,
-                            "orchestrator",
-                            operation(step),
-                            "cancelled while running",
-                        );
-                        return Err((e, attempt));
-                    }
-                },
+                out = self.call(node, step) => out,
                 () = timer.as_mut() => Err(DriverError::new(
                     DriverErrorKind::TimedOut,
                     "orchestrator",
                     operation(step),
                     format!("{step:?} did not finish within {timeout:?}"),
                 )),
+                () = &mut cancelled => return abandoned(attempt),
             };
             match res {
                 Ok(v) => return Ok(v),
@@ -96,12 +107,13 @@ impl Runner {
                 {
                     let wait = self.backoff(node, step, attempt);
                     tracing::warn!(error = %e, attempt, ?wait, "step failed, retrying");
-                    // Boxed: rare, and it would add a timer to every pipeline's state.
-                    if Box::pin(self.abortable(tokio::time::sleep(wait)))
-                        .await
-                        .is_none()
-                    {
-                        return Err((e, attempt));
+                    // The step's timer serves the wait, which ends early when an aborting task
+                    // is cancelled.
+                    timer.as_mut().reset(deadline(wait));
+                    tokio::select! {
+                        biased;
+                        () = &mut cancelled => return Err((e, attempt)),
+                        () = timer.as_mut() => {}
                     }
                 }
                 Err(e) => return Err((e, attempt)),
@@ -127,18 +139,6 @@ impl Runner {
         }
         h = h.wrapping_mul(0x9E37_79B9_7F4A_7C15);
         base.mul_f64(0.5 + (h >> 11) as f64 / (1u64 << 53) as f64 * 0.5)
-    }
-
-    /// Runs `fut`, or abandons it when the task is cancelled and the policy says to abort.
-    pub(super) async fn abortable<F: std::future::Future>(&self, fut: F) -> Option<F::Output> {
-        if self.orch.inner.config.cancel == CancelPolicy::FinishInFlight {
-            return Some(fut.await);
-        }
-        let mut rx = self.cancel.clone();
-        tokio::select! {
-            out = fut => Some(out),
-            _ = rx.wait_for(|c| *c) => None,
-        }
     }
 
     pub(super) fn node_driver(&self) -> std::result::Result<&Arc<dyn NodeDriver>, DriverError> {
