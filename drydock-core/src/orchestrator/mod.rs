@@ -377,4 +377,12 @@ impl Orchestrator {
     fn emit(&self, event: Event) {
         let _ = self.inner.events.send(event);
     }
+
+    /// Sends the event `make` builds, building it only when someone subscribes (per-step events
+    /// are the hot path of large tasks).
+    fn emit_with(&self, make: impl FnOnce() -> Event) {
+        if self.inner.events.receiver_count() > 0 {
+            let _ = self.inner.events.send(make());
+        }
+    }
 }

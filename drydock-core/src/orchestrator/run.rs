@@ -1,5 +1,6 @@
 //! Carrying out one task: plan, journal, steps with retries and timeouts, roll-up.
 
+mod done;
 mod node;
 mod report;
 mod step;
@@ -10,6 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use chrono::Utc;
+use done::Done;
 use futures::future::BoxFuture;
 use futures::{FutureExt, StreamExt};
 use tokio::sync::watch;
@@ -91,8 +93,13 @@ struct Runner {
     id: TaskId,
     action: Action,
     design: Arc<CompiledDesign>,
-    task: tokio::sync::Mutex<Task>,
-    done: HashSet<(Option<String>, Step)>,
+    design_id: DesignId,
+    /// The task as it stands in memory. Never held across an await.
+    task: std::sync::Mutex<Task>,
+    /// Step outcomes applied to `task` whose journal entries are not yet written: while there
+    /// are any, `task` is not persisted, so that the stored task never runs ahead of the journal.
+    unjournaled: AtomicUsize,
+    done: Done,
     cancel: watch::Receiver<bool>,
     last_persist: std::sync::Mutex<std::time::Instant>,
     executed: AtomicUsize,
@@ -141,15 +148,16 @@ async fn run_task(
         Ok(d) => d,
         Err(OrchestratorError::Design(diags)) => {
             for d in diags.iter() {
-                add_message(
+                let message = store_message(
                     orch,
-                    &mut task,
+                    id,
                     MessageLevel::Error,
                     ContextType::Document,
                     "design",
                     d.to_string(),
                 )
                 .await?;
+                task.result.messages.push(message);
             }
             task.result.failure(None);
             task.result.reason = "Invalid design.".into();
@@ -159,11 +167,7 @@ async fn run_task(
     };
     let journal = store.journal(id).await?;
     rebuild_node_results(&mut task, &journal);
-    let done = journal
-        .into_iter()
-        .filter(|e| e.outcome == StepOutcome::Succeeded)
-        .map(|e| (e.node, e.step))
-        .collect();
+    let done = Done::from_journal(journal);
     if task.status != TaskStatus::Running {
         task.status = TaskStatus::Running;
         task.updated = Some(Utc::now());
@@ -178,7 +182,9 @@ async fn run_task(
         id,
         action: task.action,
         design,
-        task: tokio::sync::Mutex::new(task),
+        design_id,
+        task: std::sync::Mutex::new(task),
+        unjournaled: AtomicUsize::new(0),
         done,
         cancel,
         last_persist: std::sync::Mutex::new(std::time::Instant::now()),
@@ -186,14 +192,35 @@ async fn run_task(
         skipped: AtomicUsize::new(0),
     };
     let cancelled = runner.execute().await?;
-    let mut task = runner.task.into_inner();
-    task.result.dedup();
-    // Report nodes in design order, whatever order they finished in.
-    let order = |name: &String| runner.design.nodes.get_index_of(name).unwrap_or(usize::MAX);
-    task.result.successes.sort_by_key(order);
-    task.result.failures.sort_by_key(order);
+    let mut task = runner.task.into_inner().unwrap_or_else(|e| e.into_inner());
+    // Report nodes once each, in design order, whatever order they finished in.
+    in_design_order(&mut task.result.successes, &runner.design);
+    in_design_order(&mut task.result.failures, &runner.design);
     let (executed, skipped) = (runner.executed.into_inner(), runner.skipped.into_inner());
     finish(orch, task, cancelled, executed, skipped).await
+}
+
+/// Sorts node names in design order and removes repeats, with one look-up per name (names the
+/// design does not have come last, in their first order).
+fn in_design_order(names: &mut Vec<String>, design: &CompiledDesign) {
+    let mut keyed: Vec<(usize, String)> = names
+        .drain(..)
+        .map(|n| (design.nodes.get_index_of(&n).unwrap_or(usize::MAX), n))
+        .collect();
+    keyed.sort_by_key(|(i, _)| *i); // stable: the first of equal names stays first
+    let mut unknown = HashSet::new();
+    let mut last = None;
+    for (i, name) in keyed {
+        let first = if i == usize::MAX {
+            unknown.insert(name.clone())
+        } else {
+            last != Some(i)
+        };
+        last = Some(i);
+        if first {
+            names.push(name);
+        }
+    }
 }
 
 /// Recomputes a task's per-node results from its journal (the source of truth): nodes whose
@@ -224,22 +251,22 @@ fn rebuild_node_results(task: &mut Task, journal: &[JournalEntry]) {
     task.result.failures = failures;
 }
 
-async fn add_message(
+/// Stores a message and sends it to subscribers; the caller adds it to the task in memory.
+async fn store_message(
     orch: &Orchestrator,
-    task: &mut Task,
+    task: TaskId,
     level: MessageLevel,
     context_type: ContextType,
     context: impl Into<String>,
     text: impl Into<String>,
-) -> Result<()> {
+) -> Result<TaskMessage> {
     let message = TaskMessage::new(level, context_type, context, text);
-    orch.inner.store.add_message(task.id, &message).await?;
+    orch.inner.store.add_message(task, &message).await?;
     orch.emit(Event::Message {
-        task: task.id,
+        task,
         message: message.clone(),
     });
-    task.result.messages.push(message);
-    Ok(())
+    Ok(message)
 }
 
 async fn finish(
@@ -295,6 +322,11 @@ impl Runner {
         *self.cancel.borrow()
     }
 
+    /// The task in memory, locked: never hold it across an await.
+    fn task_lock(&self) -> std::sync::MutexGuard<'_, Task> {
+        lock(&self.task)
+    }
+
     async fn message(
         &self,
         level: MessageLevel,
@@ -302,8 +334,9 @@ impl Runner {
         context: &str,
         text: String,
     ) -> Result<()> {
-        let mut t = self.task.lock().await;
-        add_message(&self.orch, &mut t, level, ctx, context, text).await
+        let message = store_message(&self.orch, self.id, level, ctx, context, text).await?;
+        self.task_lock().result.messages.push(message);
+        Ok(())
     }
 
     /// Runs the action. Returns whether it was cancelled.
@@ -349,7 +382,7 @@ impl Runner {
             self.message(level, ContextType::Document, &context, f.message.clone())
                 .await?;
         }
-        let mut t = self.task.lock().await;
+        let mut t = self.task_lock();
         if report.is_valid() {
             t.result.success(None)
         } else {
@@ -367,7 +400,7 @@ impl Runner {
         let text = "No node driver enabled, ending task.".to_owned();
         self.message(MessageLevel::Error, ContextType::None, "", text)
             .await?;
-        self.task.lock().await.result.failure(None);
+        self.task_lock().result.failure(None);
         Ok(false)
     }
 
@@ -375,31 +408,32 @@ impl Runner {
         if !self.has_node_driver().await? {
             return Ok(false);
         }
-        if self.action == Action::PrepareSite {
-            let design = DesignId(self.task.lock().await.design_id.clone());
-            if let Err(e) = self.orch.inner.store.lock_design(&design, self.id).await {
-                self.message(
-                    MessageLevel::Error,
-                    ContextType::None,
-                    "",
-                    format!("cannot lock the design: {e}"),
-                )
-                .await?;
-                self.task.lock().await.result.failure(None);
-                return Ok(false);
-            }
+        let store = &self.orch.inner.store;
+        if self.action == Action::PrepareSite
+            && let Err(e) = store.lock_design(&self.design_id, self.id).await
+        {
+            self.message(
+                MessageLevel::Error,
+                ContextType::None,
+                "",
+                format!("cannot lock the design: {e}"),
+            )
+            .await?;
+            self.task_lock().result.failure(None);
+            return Ok(false);
         }
+        let mut timer = std::pin::pin!(step::attempt_timer());
         for &step in site_steps(self.action) {
             if self.cancelled() {
                 return Ok(true);
             }
-            if self.done.contains(&(None, step)) {
+            if self.done.contains(None, step) {
                 self.skip(None, step);
                 continue;
             }
-            let outcome = self.step(None, step).await;
+            let outcome = self.step(None, step, timer.as_mut()).await;
             if outcome.is_err() && self.cancelled() {
-                self.task.lock().await.result.failure(None);
+                self.task_lock().result.failure(None);
                 return Ok(true);
             }
             let ok = outcome.is_ok();
@@ -420,7 +454,7 @@ impl Runner {
         if needs_node_driver && !self.has_node_driver().await? {
             return Ok(false);
         }
-        let filter = self.task.lock().await.node_filter.clone();
+        let filter = self.task_lock().node_filter.clone();
         let targets = self.design.select(filter.as_ref());
         if targets.is_empty() {
             self.message(
@@ -441,13 +475,7 @@ impl Runner {
                 .iter()
                 .filter(|n| self.waits_for_bootactions(n))
                 .count();
-        let remaining = planned
-            - self
-                .done
-                .iter()
-                .filter(|(n, _)| n.is_some())
-                .count()
-                .min(planned);
+        let remaining = planned - self.done.node_steps().min(planned);
         self.orch.emit(Event::Planned {
             task: self.id,
             nodes: targets.len(),
@@ -492,7 +520,7 @@ impl Runner {
                 let text = format!("node {node} is in use by task {other}");
                 self.message(MessageLevel::Error, ContextType::Node, &node, text)
                     .await?;
-                let mut t = self.task.lock().await;
+                let mut t = self.task_lock();
                 t.result.failure(None);
                 t.result.reason = "Nodes in use by another task.".into();
                 return Ok(false);
@@ -514,7 +542,7 @@ impl Runner {
 
     fn skip(&self, node: Option<&str>, step: Step) {
         self.skipped.fetch_add(1, Ordering::Relaxed);
-        self.orch.emit(Event::StepSkipped {
+        self.orch.emit_with(|| Event::StepSkipped {
             task: self.id,
             node: node.map(str::to_owned),
             step,

@@ -1,5 +1,8 @@
 //! One node's pipeline: PrepareNodes' identification branch, journaling of each step.
 
+use std::pin::Pin;
+
+use super::step::{AttemptTimer, attempt_timer};
 use super::*;
 
 impl Runner {
@@ -12,15 +15,15 @@ impl Runner {
             // With signalling boot actions, BootactionReport (after the pipeline) decides.
             let report = self.waits_for_bootactions(node);
             let mut known = false;
+            let mut timer = std::pin::pin!(attempt_timer());
             for (i, &step) in steps.iter().enumerate() {
                 if self.cancelled() {
-                    let mut t = self.task.lock().await;
-                    t.result.note_failure(node.name.clone());
+                    self.task_lock().result.note_failure(node.name.clone());
                     return Ok(NodeEnd::Cancelled);
                 }
                 let last = i + 1 == steps.len() && !report;
                 if self.action == Action::PrepareNodes {
-                    let done = |st: Step| self.done.contains(&(Some(node.name.clone()), st));
+                    let done = |st: Step| self.done.contains(name, st);
                     if step == Step::IdentifyNode {
                         if done(Step::IdentifyNode) {
                             // Found in the provisioner earlier: the OOB path is not needed.
@@ -30,7 +33,8 @@ impl Runner {
                             || done(Step::PowerCycle)
                             || done(Step::WaitIdentified))
                         {
-                            match self.identify(node).await? {
+                            // Boxed: PrepareNodes only, and larger than a step.
+                            match Box::pin(self.identify(node, timer.as_mut())).await? {
                                 Some(true) => known = true,
                                 Some(false) => {}
                                 None => return Ok(NodeEnd::Failed),
@@ -48,14 +52,10 @@ impl Runner {
                         continue;
                     }
                 }
-                if self.done.contains(&(Some(node.name.clone()), step)) {
+                if self.done.contains(name, step) {
                     self.skip(name, step);
                     if last {
-                        self.task
-                            .lock()
-                            .await
-                            .result
-                            .note_success(node.name.clone());
+                        self.task_lock().result.note_success(node.name.clone());
                     }
                     continue;
                 }
@@ -63,24 +63,19 @@ impl Runner {
                     // The node's boot action ids and key exist before it is deployed.
                     self.create_bootactions(node).await?;
                 }
-                let outcome = self.step(Some(node), step).await;
+                let outcome = self.step(Some(node), step, timer.as_mut()).await;
                 if outcome.is_err() && self.cancelled() {
                     // Abandoned by cancellation (or failed while cancelling): not journaled, the
                     // task ends terminated.
-                    self.task
-                        .lock()
-                        .await
-                        .result
-                        .note_failure(node.name.clone());
+                    self.task_lock().result.note_failure(node.name.clone());
                     return Ok(NodeEnd::Cancelled);
                 }
                 let ok = outcome.is_ok();
-                let node_name = node.name.clone();
                 self.journal(name, step, outcome, |t| {
                     if !ok {
-                        t.result.note_failure(node_name);
+                        t.result.note_failure(node.name.clone());
                     } else if last {
-                        t.result.note_success(node_name);
+                        t.result.note_success(node.name.clone());
                     }
                 })
                 .await?;
@@ -89,7 +84,7 @@ impl Runner {
                 }
             }
             if report {
-                return self.bootaction_report(node).await;
+                return Box::pin(self.bootaction_report(node)).await;
             }
             Ok(NodeEnd::Succeeded)
         }
@@ -99,9 +94,13 @@ impl Runner {
 
     /// Asks the provisioner about a node. Some(true): known (journaled); Some(false): unknown;
     /// None: failed (journaled).
-    pub(super) async fn identify(&self, node: &CompiledNode) -> Result<Option<bool>> {
+    pub(super) async fn identify(
+        &self,
+        node: &CompiledNode,
+        timer: Pin<&mut AttemptTimer>,
+    ) -> Result<Option<bool>> {
         let name = Some(node.name.as_str());
-        match self.step(Some(node), Step::IdentifyNode).await {
+        match self.step(Some(node), Step::IdentifyNode, timer).await {
             Ok(Some(Identification::Known { .. })) => {
                 self.journal(name, Step::IdentifyNode, Ok(None), |_| {})
                     .await?;
@@ -144,73 +143,83 @@ impl Runner {
                 *attempts,
             ),
         };
-        let mut t = self.task.lock().await;
-        let entry = JournalEntry {
-            task: self.id,
-            node: node.map(str::to_owned),
-            step,
-            outcome: outcome.clone(),
-            attempts,
-            retry: t.retry,
-            at: Utc::now(),
-        };
-        if self.cancelled() {
-            t.terminate = true; // never overwrite the flag `cancel` stored
-        }
-        let before = (
-            t.result.status,
-            t.result.successes.len(),
-            t.result.failures.len(),
-        );
-        change(&mut t);
-        let changed = before
-            != (
+        let (entry, snapshot) = {
+            let mut t = self.task_lock();
+            let entry = JournalEntry {
+                task: self.id,
+                node: node.map(str::to_owned),
+                step,
+                outcome,
+                attempts,
+                retry: t.retry,
+                at: Utc::now(),
+            };
+            if self.cancelled() {
+                t.terminate = true; // never overwrite the flag `cancel` stored
+            }
+            let before = (
                 t.result.status,
                 t.result.successes.len(),
                 t.result.failures.len(),
             );
-        // The journal is the source of truth for node outcomes; the task record follows it at
-        // most about once a second (and at the end), so that large tasks stay cheap to write.
-        let persist = changed && {
-            let mut last = lock(&self.last_persist);
-            let due = last.elapsed() >= Duration::from_secs(1);
-            if due {
-                *last = std::time::Instant::now();
+            change(&mut t);
+            let changed = before
+                != (
+                    t.result.status,
+                    t.result.successes.len(),
+                    t.result.failures.len(),
+                );
+            // This change is in memory before its entry is journaled: no other step persists
+            // the task until it is.
+            let alone = self.unjournaled.fetch_add(1, Ordering::Relaxed) == 0;
+            // The journal is the source of truth for node outcomes; the task record follows it
+            // at most about once a second (and at the end), so that large tasks stay cheap to
+            // write.
+            let persist = changed && alone && {
+                let mut last = lock(&self.last_persist);
+                let due = last.elapsed() >= Duration::from_secs(1);
+                if due {
+                    *last = std::time::Instant::now();
+                }
+                due
+            };
+            if persist {
+                t.updated = Some(Utc::now());
             }
-            due
+            // Boxed: rare, and a task is large to keep in every pipeline's state.
+            (entry, persist.then(|| Box::new(t.clone())))
         };
-        if persist {
-            t.updated = Some(Utc::now());
-        }
-        self.orch
+        let written = self
+            .orch
             .inner
             .store
-            .record_step(&entry, persist.then_some(&*t))
-            .await
-            .map_err(|e: StoreError| e.for_task(self.id))?;
-        if let StepOutcome::Failed { message, .. } = &outcome {
+            .record_step(&entry, snapshot.as_deref())
+            .await;
+        self.unjournaled.fetch_sub(1, Ordering::Relaxed);
+        written.map_err(|e: StoreError| e.for_task(self.id))?;
+        if let StepOutcome::Failed { message, .. } = &entry.outcome {
             let context = node.unwrap_or_default();
             let ctx = if node.is_some() {
                 ContextType::Node
             } else {
                 ContextType::None
             };
-            add_message(
+            let message = Box::pin(store_message(
                 &self.orch,
-                &mut t,
+                self.id,
                 MessageLevel::Error,
                 ctx,
                 context,
                 message.clone(),
-            )
+            ))
             .await?;
+            self.task_lock().result.messages.push(message);
         }
-        drop(t);
-        self.orch.emit(Event::StepFinished {
+        self.orch.emit_with(|| Event::StepFinished {
             task: self.id,
-            node: node.map(str::to_owned),
+            node: entry.node,
             step,
-            outcome,
+            outcome: entry.outcome,
         });
         Ok(())
     }

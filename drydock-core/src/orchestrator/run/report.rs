@@ -8,7 +8,7 @@ use crate::bootaction::{BootActionRecord, BootActionStatus, BootActions, actions
 use crate::design::CompiledNode;
 use crate::driver::{DriverError, DriverErrorKind, Operation};
 use crate::orchestrator::{Event, Result};
-use crate::store::{DesignId, Step};
+use crate::store::Step;
 use crate::task::{Action, ContextType, MessageLevel};
 
 impl Runner {
@@ -26,9 +26,8 @@ impl Runner {
         &self,
         node: &CompiledNode,
     ) -> Result<Vec<BootActionRecord>> {
-        let design_id = DesignId(self.task.lock().await.design_id.clone());
         let records = BootActions::new(self.orch.inner.store.clone())
-            .create_for_node(&self.design, &design_id, self.id, &node.name)
+            .create_for_node(&self.design, &self.design_id, self.id, &node.name)
             .await
             .map_err(|e| e.for_task(self.id))?;
         Ok(records)
@@ -38,15 +37,21 @@ impl Runner {
     pub(super) async fn bootaction_report(&self, node: &CompiledNode) -> Result<NodeEnd> {
         let name = node.name.as_str();
         let step = Step::BootactionReport;
-        if self.done.contains(&(Some(name.to_owned()), step)) {
+        if self.done.contains(Some(name), step) {
             self.skip(Some(name), step);
-            let mut t = self.task.lock().await;
-            t.result.success(Some(name));
-            self.orch.inner.store.update_task(&t).await?;
+            let snapshot = {
+                let mut t = self.task_lock();
+                t.result.success(Some(name));
+                // Only when no step outcome in memory waits for its journal entry.
+                (self.unjournaled.load(Ordering::Relaxed) == 0).then(|| t.clone())
+            };
+            if let Some(t) = snapshot {
+                self.orch.inner.store.update_task(&t).await?;
+            }
             return Ok(NodeEnd::Succeeded);
         }
         self.executed.fetch_add(1, Ordering::Relaxed);
-        self.orch.emit(Event::StepStarted {
+        self.orch.emit_with(|| Event::StepStarted {
             task: self.id,
             node: Some(name.to_owned()),
             step,
@@ -54,7 +59,7 @@ impl Runner {
         // Idempotent: the records made before Deploy (or by an earlier run of the task).
         let created = self.create_bootactions(node).await?;
         let Some(records) = self.wait_final(name, created).await? else {
-            self.task.lock().await.result.failure(Some(name));
+            self.task_lock().result.failure(Some(name));
             return Ok(NodeEnd::Cancelled);
         };
         let mut problems = Vec::new();

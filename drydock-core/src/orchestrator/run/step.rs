@@ -1,5 +1,7 @@
 //! One step: retries with backoff, the step timeout, cancellation, and the driver calls.
 
+use std::pin::Pin;
+
 use super::*;
 
 pub(super) fn operation(step: Step) -> Operation {
@@ -23,43 +25,79 @@ pub(super) fn operation(step: Step) -> Operation {
     }
 }
 
+/// The timer of a pipeline's step timeouts, set again at each attempt.
+///
+/// One timer serves all the attempts of a node's pipeline: registering a tokio timer takes the
+/// timer driver's lock, and so does dropping a registered one, while moving a registered timer
+/// to a later deadline is an atomic store. Create it with [`attempt_timer`] and pin it.
+pub(super) type AttemptTimer = tokio::time::Sleep;
+
+/// A timer for [`Runner::step`] (its deadline is set at each attempt).
+pub(super) fn attempt_timer() -> AttemptTimer {
+    tokio::time::sleep_until(tokio::time::Instant::now())
+}
+
+/// `timeout` from now, or far in the future when that is out of range.
+fn deadline(timeout: Duration) -> tokio::time::Instant {
+    let now = tokio::time::Instant::now();
+    now.checked_add(timeout)
+        .unwrap_or_else(|| now + Duration::from_secs(86_400 * 365 * 30))
+}
+
 impl Runner {
-    /// Runs a step with its timeout and retries. Ok carries identify's answer.
+    /// Runs a step with its timeout (on `timer`) and retries. Ok carries identify's answer.
     pub(super) async fn step(
         &self,
         node: Option<&CompiledNode>,
         step: Step,
+        mut timer: Pin<&mut AttemptTimer>,
     ) -> std::result::Result<Option<Identification>, (DriverError, u32)> {
         let cfg = &self.orch.inner.config;
         let timeout = cfg.timeouts.for_step(step);
         self.executed.fetch_add(1, Ordering::Relaxed);
-        self.orch.emit(Event::StepStarted {
+        self.orch.emit_with(|| Event::StepStarted {
             task: self.id,
             node: node.map(|n| n.name.clone()),
             step,
         });
+        // Under AbortInFlight, ends when the task is cancelled (boxed: it would more than
+        // double every step's state, and most tasks finish what they started).
+        let mut cancelled = (cfg.cancel == CancelPolicy::AbortInFlight).then(|| {
+            let mut rx = self.cancel.clone();
+            Box::pin(async move {
+                let _ = rx.wait_for(|c| *c).await;
+            })
+        });
+        let mut cancelled = std::future::poll_fn(move |cx| match cancelled.as_mut() {
+            Some(c) => c.as_mut().poll(cx),
+            None => std::task::Poll::Pending,
+        });
+        let abandoned = |attempt| {
+            let e = DriverError::new(
+                DriverErrorKind::Permanent,
+                "orchestrator",
+                operation(step),
+                "cancelled while running",
+            );
+            Err((e, attempt))
+        };
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let res =
-                match tokio::time::timeout(timeout, self.abortable(self.call(node, step))).await {
-                    Ok(Some(r)) => r,
-                    Ok(None) => {
-                        let e = DriverError::new(
-                            DriverErrorKind::Permanent,
-                            "orchestrator",
-                            operation(step),
-                            "cancelled while running",
-                        );
-                        return Err((e, attempt));
-                    }
-                    Err(_) => Err(DriverError::new(
-                        DriverErrorKind::TimedOut,
-                        "orchestrator",
-                        operation(step),
-                        format!("{step:?} did not finish within {timeout:?}"),
-                    )),
-                };
+            timer.as_mut().reset(deadline(timeout));
+            let res = tokio::select! {
+                // A call that ends at its deadline counts as finished, as with
+                // `tokio::time::timeout`, and so does one that ends as the task is cancelled.
+                biased;
+                out = self.call(node, step) => out,
+                () = timer.as_mut() => Err(DriverError::new(
+                    DriverErrorKind::TimedOut,
+                    "orchestrator",
+                    operation(step),
+                    format!("{step:?} did not finish within {timeout:?}"),
+                )),
+                () = &mut cancelled => return abandoned(attempt),
+            };
             match res {
                 Ok(v) => return Ok(v),
                 Err(e)
@@ -69,8 +107,13 @@ impl Runner {
                 {
                     let wait = self.backoff(node, step, attempt);
                     tracing::warn!(error = %e, attempt, ?wait, "step failed, retrying");
-                    if self.abortable(tokio::time::sleep(wait)).await.is_none() {
-                        return Err((e, attempt));
+                    // The step's timer serves the wait, which ends early when an aborting task
+                    // is cancelled.
+                    timer.as_mut().reset(deadline(wait));
+                    tokio::select! {
+                        biased;
+                        () = &mut cancelled => return Err((e, attempt)),
+                        () = timer.as_mut() => {}
                     }
                 }
                 Err(e) => return Err((e, attempt)),
@@ -96,18 +139,6 @@ impl Runner {
         }
         h = h.wrapping_mul(0x9E37_79B9_7F4A_7C15);
         base.mul_f64(0.5 + (h >> 11) as f64 / (1u64 << 53) as f64 * 0.5)
-    }
-
-    /// Runs `fut`, or abandons it when the task is cancelled and the policy says to abort.
-    pub(super) async fn abortable<F: std::future::Future>(&self, fut: F) -> Option<F::Output> {
-        if self.orch.inner.config.cancel == CancelPolicy::FinishInFlight {
-            return Some(fut.await);
-        }
-        let mut rx = self.cancel.clone();
-        tokio::select! {
-            out = fut => Some(out),
-            _ = rx.wait_for(|c| *c) => None,
-        }
     }
 
     pub(super) fn node_driver(&self) -> std::result::Result<&Arc<dyn NodeDriver>, DriverError> {
@@ -148,43 +179,76 @@ impl Runner {
     }
 
     /// One attempt of a step: the driver calls.
+    ///
+    /// The common steps (one driver call) run inline; the others run in a boxed future, so
+    /// that the state of every node's pipeline stays small (it is moved at each step).
     pub(super) async fn call(
         &self,
         node: Option<&CompiledNode>,
         step: Step,
     ) -> std::result::Result<Option<Identification>, DriverError> {
-        let design = &*self.design;
-        let site = SiteJob { design };
         let Some(node) = node else {
-            match step {
-                Step::ValidateNodeServices => self.node_driver()?.validate_services().await?,
-                Step::ValidateOobServices => {
-                    for d in &self.orch.inner.oob_drivers {
-                        d.validate_services().await?;
-                    }
-                }
-                Step::CreateNetworkTemplate => {
-                    self.node_driver()?.create_network_template(site).await?
-                }
-                Step::ConfigureUserCredentials => {
-                    self.node_driver()?.configure_user_credentials(site).await?
-                }
-                Step::ConfigureProvisioner => {
-                    self.node_driver()?.configure_provisioner(site).await?
-                }
-                _ => {
-                    let msg = format!("{step:?} is a per-node step");
-                    return Err(DriverError::new(
-                        DriverErrorKind::Unsupported,
-                        "orchestrator",
-                        operation(step),
-                        msg,
-                    ));
+            return Box::pin(self.call_site(step)).await.map(|()| None);
+        };
+        let job = NodeJob {
+            node,
+            design: &self.design,
+        };
+        match step {
+            Step::IdentifyNode => return Ok(Some(self.node_driver()?.identify_node(job).await?)),
+            Step::ConfigureHardware => self.node_driver()?.configure_hardware(job).await?,
+            Step::ApplyNetworking => self.node_driver()?.apply_networking(job).await?,
+            Step::ApplyStorage => self.node_driver()?.apply_storage(job).await?,
+            Step::ApplyPlatform => self.node_driver()?.apply_platform(job).await?,
+            Step::Deploy => self.node_driver()?.deploy(job).await?,
+            Step::Destroy => self.node_driver()?.destroy(job).await?,
+            _ => Box::pin(self.call_node_other(node, step)).await?,
+        }
+        Ok(None)
+    }
+
+    /// One attempt of a site-wide step.
+    async fn call_site(&self, step: Step) -> std::result::Result<(), DriverError> {
+        let site = SiteJob {
+            design: &self.design,
+        };
+        match step {
+            Step::ValidateNodeServices => self.node_driver()?.validate_services().await?,
+            Step::ValidateOobServices => {
+                for d in &self.orch.inner.oob_drivers {
+                    d.validate_services().await?;
                 }
             }
-            return Ok(None);
+            Step::CreateNetworkTemplate => {
+                self.node_driver()?.create_network_template(site).await?
+            }
+            Step::ConfigureUserCredentials => {
+                self.node_driver()?.configure_user_credentials(site).await?
+            }
+            Step::ConfigureProvisioner => self.node_driver()?.configure_provisioner(site).await?,
+            _ => {
+                let msg = format!("{step:?} is a per-node step");
+                return Err(DriverError::new(
+                    DriverErrorKind::Unsupported,
+                    "orchestrator",
+                    operation(step),
+                    msg,
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// One attempt of a per-node step that is more than one node driver call.
+    async fn call_node_other(
+        &self,
+        node: &CompiledNode,
+        step: Step,
+    ) -> std::result::Result<(), DriverError> {
+        let job = NodeJob {
+            node,
+            design: &self.design,
         };
-        let job = NodeJob { node, design };
         match step {
             Step::InterrogateOob => {
                 let (d, t) = self.oob(node, Operation::InterrogateOob)?;
@@ -205,29 +269,22 @@ impl Runner {
                 let (d, t) = self.oob(node, Operation::SetPower)?;
                 d.set_power(&t, PowerAction::Cycle).await?;
             }
-            Step::IdentifyNode => return Ok(Some(self.node_driver()?.identify_node(job).await?)),
             Step::WaitIdentified => {
                 // Bounded by the step's timeout, which abandons this loop.
                 loop {
                     if let Identification::Known { .. } =
                         self.node_driver()?.identify_node(job).await?
                     {
-                        return Ok(None);
+                        return Ok(());
                     }
                     tokio::time::sleep(self.orch.inner.config.poll_interval).await;
                 }
             }
-            Step::ConfigureHardware => self.node_driver()?.configure_hardware(job).await?,
             Step::InterrogateNode => {
                 for data in self.node_driver()?.interrogate_node(job).await? {
                     self.put_build_data(node, data).await?;
                 }
             }
-            Step::ApplyNetworking => self.node_driver()?.apply_networking(job).await?,
-            Step::ApplyStorage => self.node_driver()?.apply_storage(job).await?,
-            Step::ApplyPlatform => self.node_driver()?.apply_platform(job).await?,
-            Step::Deploy => self.node_driver()?.deploy(job).await?,
-            Step::Destroy => self.node_driver()?.destroy(job).await?,
             _ => {
                 let msg = format!("{step:?} is not a per-node step");
                 return Err(DriverError::new(
@@ -238,7 +295,7 @@ impl Runner {
                 ));
             }
         }
-        Ok(None)
+        Ok(())
     }
 
     pub(super) async fn put_build_data(
