@@ -6,26 +6,13 @@
 // `criterion_group!` generates an undocumented public function.
 #![allow(missing_docs)]
 
-use std::path::PathBuf;
-
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use drydock::core::design::{Source, compile, ingest_sources};
-use drydock::core::validation::{ValidationContext, validate};
+use drydock::core::design::{compile, ingest_sources};
 
-fn site(n: usize) -> Source {
-    let path = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../shared/corpus/sites"
-    ))
-    .join(format!("site_{n}.yaml"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e} (shared/ must sit beside the repository)",
-            path.display()
-        )
-    });
-    Source::new(path.display().to_string(), text)
-}
+#[path = "common/sites.rs"]
+mod sites;
+use drydock::core::validation::{ValidationContext, validate};
+use sites::site;
 
 fn design(c: &mut Criterion) {
     let mut group = c.benchmark_group("design");

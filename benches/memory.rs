@@ -7,11 +7,14 @@
 //! Run with `cargo bench --bench memory`; the figures do not depend on the machine's load. The
 //! aim for 5,000 nodes is a peak resident set under 50 MiB.
 
-use std::path::PathBuf;
 use std::process::Command;
 
 use drydock::core::design::{Source, compile, ingest_sources};
+
+#[path = "common/sites.rs"]
+mod sites;
 use drydock::core::validation::{ValidationContext, validate};
+use sites::site;
 
 #[global_allocator]
 static ALLOCATOR: dhat::Alloc = dhat::Alloc;
@@ -20,21 +23,6 @@ const MIB: f64 = 1024.0 * 1024.0;
 const SIZES: [usize; 3] = [100, 1000, 5000];
 /// Set in the child process: the size to measure.
 const CHILD: &str = "DRYDOCK_MEMORY_BENCH_NODES";
-
-fn site(n: usize) -> Source {
-    let path = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../shared/corpus/sites"
-    ))
-    .join(format!("site_{n}.yaml"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e} (shared/ must sit beside the repository)",
-            path.display()
-        )
-    });
-    Source::new(path.display().to_string(), text)
-}
 
 /// The process's peak resident set in KiB (`VmHWM` of `/proc/self/status`), where there is one.
 fn peak_rss_kib() -> Option<u64> {

@@ -226,15 +226,7 @@ impl Runner {
                 self.node_driver()?.configure_user_credentials(site).await?
             }
             Step::ConfigureProvisioner => self.node_driver()?.configure_provisioner(site).await?,
-            _ => {
-                let msg = format!("{step:?} is a per-node step");
-                return Err(DriverError::new(
-                    DriverErrorKind::Unsupported,
-                    "orchestrator",
-                    operation(step),
-                    msg,
-                ));
-            }
+            _ => return Err(misplaced(step, "is a per-node step")),
         }
         Ok(())
     }
@@ -285,15 +277,7 @@ impl Runner {
                     self.put_build_data(node, data).await?;
                 }
             }
-            _ => {
-                let msg = format!("{step:?} is not a per-node step");
-                return Err(DriverError::new(
-                    DriverErrorKind::Unsupported,
-                    "orchestrator",
-                    operation(step),
-                    msg,
-                ));
-            }
+            _ => return Err(misplaced(step, "is not a per-node step")),
         }
         Ok(())
     }
@@ -325,4 +309,14 @@ impl Runner {
                 .with_source(e)
             })
     }
+}
+
+/// The error for a step asked of the wrong kind of call (a bug, never retried).
+fn misplaced(step: Step, what: &str) -> DriverError {
+    DriverError::new(
+        DriverErrorKind::Unsupported,
+        "orchestrator",
+        operation(step),
+        format!("{step:?} {what}"),
+    )
 }
