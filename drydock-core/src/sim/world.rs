@@ -1,6 +1,8 @@
 //! The simulated world and the two drivers over it.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+
+use rustc_hash::FxHashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -113,7 +115,7 @@ struct World {
     /// Hashed: every call looks its machine up (a B-tree of 10,000 names took ~20 string
     /// comparisons a look-up). Saved in name order.
     #[serde(serialize_with = "sorted")]
-    machines: HashMap<String, MachineState>,
+    machines: FxHashMap<String, MachineState>,
     site_steps: BTreeMap<String, u32>,
     calls: Vec<Call>,
 }
@@ -413,7 +415,7 @@ impl SimWorld {
 
 /// Serializes a map in key order, so that a saved world reads the same whatever the hashing.
 fn sorted<S: serde::Serializer>(
-    map: &HashMap<String, MachineState>,
+    map: &FxHashMap<String, MachineState>,
     s: S,
 ) -> Result<S::Ok, S::Error> {
     map.iter().collect::<BTreeMap<_, _>>().serialize(s)

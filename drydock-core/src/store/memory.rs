@@ -2,6 +2,8 @@
 //! durability.
 
 use std::collections::{BTreeMap, HashMap};
+
+use rustc_hash::FxHashMap;
 use std::sync::Mutex;
 
 use async_trait::async_trait;
@@ -17,13 +19,13 @@ use crate::task::{Task, TaskId, TaskMessage};
 #[derive(Debug, Default)]
 struct State {
     /// Tasks without their messages.
-    tasks: HashMap<TaskId, Task>,
-    messages: HashMap<TaskId, Vec<TaskMessage>>,
-    journals: HashMap<TaskId, Vec<JournalEntry>>,
+    tasks: FxHashMap<TaskId, Task>,
+    messages: FxHashMap<TaskId, Vec<TaskMessage>>,
+    journals: FxHashMap<TaskId, Vec<JournalEntry>>,
     designs: HashMap<DesignId, DesignSnapshot>,
     design_locks: HashMap<DesignId, TaskId>,
     build_data: BTreeMap<String, Vec<BuildDataRecord>>,
-    leases: HashMap<String, TaskId>,
+    leases: FxHashMap<String, TaskId>,
     /// Boot action records in creation order.
     bootactions: Vec<BootActionRecord>,
 }

@@ -1,6 +1,6 @@
 //! The steps a task's journal says succeeded: skipped when the task runs again.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use crate::store::{JournalEntry, Step, StepOutcome};
 
@@ -8,7 +8,7 @@ use crate::store::{JournalEntry, Step, StepOutcome};
 #[derive(Debug, Default)]
 pub(super) struct Done {
     site: Vec<Step>,
-    nodes: HashMap<String, Vec<Step>>,
+    nodes: FxHashMap<String, Vec<Step>>,
     /// Distinct (node, step) pairs.
     node_steps: usize,
 }
