@@ -44,6 +44,14 @@ fn config() -> OrchestratorConfig {
     c
 }
 
+/// A simulated world whose machines the provisioner already knows.
+fn preenlisted() -> SimConfig {
+    SimConfig {
+        preenlisted: true,
+        ..SimConfig::default()
+    }
+}
+
 struct Fixture {
     world: SimWorld,
     store: Arc<MemoryStore>,
@@ -263,15 +271,7 @@ async fn verify_and_validate_actions() {
 
 #[tokio::test(start_paused = true)]
 async fn permanent_faults_stay_with_their_nodes() {
-    let f = fixture(
-        4,
-        SimConfig {
-            preenlisted: true,
-            ..SimConfig::default()
-        },
-        config(),
-    )
-    .await;
+    let f = fixture(4, preenlisted(), config()).await;
     f.run(Action::PrepareNodes, None).await;
     f.world
         .fail_permanently("n02", Operation::ApplyStorage, "disk on fire");
@@ -347,15 +347,7 @@ async fn transient_faults_are_retried_to_success() {
 async fn a_hung_step_times_out_and_only_its_node_fails() {
     let mut cfg = config();
     cfg.timeouts = Timeouts::all(Duration::from_secs(30));
-    let f = fixture(
-        3,
-        SimConfig {
-            preenlisted: true,
-            ..SimConfig::default()
-        },
-        cfg,
-    )
-    .await;
+    let f = fixture(3, preenlisted(), cfg).await;
     f.run(Action::PrepareNodes, None).await;
     f.world.hang("n01", Operation::Deploy);
     let started = tokio::time::Instant::now();
@@ -380,15 +372,7 @@ async fn cancellation_ends_the_task_terminated() {
     let mut cfg = config();
     cfg.cancel = CancelPolicy::AbortInFlight;
     cfg.timeouts = Timeouts::all(Duration::from_secs(3600));
-    let f = fixture(
-        2,
-        SimConfig {
-            preenlisted: true,
-            ..SimConfig::default()
-        },
-        cfg,
-    )
-    .await;
+    let f = fixture(2, preenlisted(), cfg).await;
     f.run(Action::PrepareNodes, None).await;
     f.world.hang("n00", Operation::ApplyNetworking);
     f.world.hang("n01", Operation::ApplyNetworking);
@@ -484,15 +468,7 @@ async fn concurrent_tasks_on_disjoint_nodes_and_a_conflict() {
 
 #[tokio::test(start_paused = true)]
 async fn retry_reruns_only_the_failed_nodes_unfinished_steps() {
-    let f = fixture(
-        3,
-        SimConfig {
-            preenlisted: true,
-            ..SimConfig::default()
-        },
-        config(),
-    )
-    .await;
+    let f = fixture(3, preenlisted(), config()).await;
     f.run(Action::PrepareNodes, None).await;
     f.world
         .fail_permanently("n01", Operation::ApplyPlatform, "bad image");
@@ -594,15 +570,7 @@ async fn a_crashed_run_resumes_without_repeating_journaled_steps() {
 
 #[tokio::test(start_paused = true)]
 async fn leases_left_by_a_finished_task_are_taken_over() {
-    let f = fixture(
-        2,
-        SimConfig {
-            preenlisted: true,
-            ..SimConfig::default()
-        },
-        config(),
-    )
-    .await;
+    let f = fixture(2, preenlisted(), config()).await;
     let first = f.run(Action::PrepareNodes, None).await;
     // As if the process died after finishing the task but before releasing its leases.
     f.store.acquire_node("n00", first.task.id).await.unwrap();

@@ -18,9 +18,18 @@ use crate::design::Source;
 use crate::driver::{BuildData, DriverErrorKind};
 use crate::store::{
     BuildDataRecord, DesignSnapshot, JournalEntry, LeaseOutcome, Step, StepOutcome, Store,
-    StoreErrorKind, TaskQuery,
+    StoreErrorKind, StoreResult, TaskQuery,
 };
 use crate::task::{Action, ContextType, MessageLevel, Task, TaskId, TaskMessage, TaskStatus};
+
+/// Asserts that `result` is an error of `kind` (`what` names the case in the failure message).
+#[track_caller]
+fn fails_with<T: std::fmt::Debug>(result: StoreResult<T>, kind: StoreErrorKind, what: &str) {
+    match result {
+        Ok(v) => panic!("{what}: expected a {kind:?} error, got Ok({v:?})"),
+        Err(e) => assert_eq!(e.kind, kind, "{what}: {e}"),
+    }
+}
 
 fn task(action: Action) -> Task {
     Task::new(action, "design-under-test", None, "conformance")
@@ -74,11 +83,11 @@ pub async fn tasks_round_trip(store: &dyn Store) {
         Some(&t),
         "a task reads back as written"
     );
-    let dup = store
-        .create_task(&t)
-        .await
-        .expect_err("creating the same id twice must fail");
-    assert_eq!(dup.kind, StoreErrorKind::AlreadyExists);
+    fails_with(
+        store.create_task(&t).await,
+        StoreErrorKind::AlreadyExists,
+        "creating the same id twice",
+    );
     t.status = TaskStatus::Running;
     t.result.success(Some("n1"));
     store.update_task(&t).await.expect("update");
@@ -92,13 +101,10 @@ pub async fn tasks_round_trip(store: &dyn Store) {
         store.get_task(ghost.id).await.unwrap().is_none(),
         "an unknown task is None"
     );
-    assert_eq!(
-        store
-            .update_task(&ghost)
-            .await
-            .expect_err("update unknown")
-            .kind,
-        StoreErrorKind::NotFound
+    fails_with(
+        store.update_task(&ghost).await,
+        StoreErrorKind::NotFound,
+        "update unknown",
     );
 }
 
@@ -126,13 +132,10 @@ pub async fn messages_are_kept_apart_from_updates(store: &dyn Store) {
     assert_eq!(got.status, TaskStatus::Running);
     let ghost = TaskId::new();
     let m = TaskMessage::new(MessageLevel::Info, ContextType::None, "", "x");
-    assert_eq!(
-        store
-            .add_message(ghost, &m)
-            .await
-            .expect_err("unknown task")
-            .kind,
-        StoreErrorKind::NotFound
+    fails_with(
+        store.add_message(ghost, &m).await,
+        StoreErrorKind::NotFound,
+        "unknown task",
     );
 }
 
@@ -176,13 +179,10 @@ pub async fn journal_and_task_update_together(store: &dyn Store) {
         "a refused record leaves the journal unchanged"
     );
     let ghost = entry(TaskId::new(), "n1", Step::Deploy, true);
-    assert_eq!(
-        store
-            .record_step(&ghost, None)
-            .await
-            .expect_err("unknown task")
-            .kind,
-        StoreErrorKind::NotFound
+    fails_with(
+        store.record_step(&ghost, None).await,
+        StoreErrorKind::NotFound,
+        "unknown task",
     );
     assert!(store.journal(other.id).await.unwrap().is_empty());
 }
@@ -316,13 +316,10 @@ pub async fn designs_are_content_addressed_and_lockable(store: &dyn Store) {
         .lock_design(&d.id, a)
         .await
         .expect("re-locking by the holder is a no-op");
-    assert_eq!(
-        store
-            .lock_design(&d.id, b)
-            .await
-            .expect_err("held by a")
-            .kind,
-        StoreErrorKind::Conflict
+    fails_with(
+        store.lock_design(&d.id, b).await,
+        StoreErrorKind::Conflict,
+        "held by a",
     );
     assert_eq!(store.design_lock(&d.id).await.unwrap(), Some(a));
     store.unlock_design(&d.id, b).await.unwrap();
@@ -335,13 +332,10 @@ pub async fn designs_are_content_addressed_and_lockable(store: &dyn Store) {
     store.lock_design(&d.id, b).await.expect("free again");
     let missing = DesignSnapshot::new(&[Source::new("other.yaml", "")]);
     assert!(store.get_design(&missing.id).await.unwrap().is_none());
-    assert_eq!(
-        store
-            .lock_design(&missing.id, a)
-            .await
-            .expect_err("no such design")
-            .kind,
-        StoreErrorKind::NotFound
+    fails_with(
+        store.lock_design(&missing.id, a).await,
+        StoreErrorKind::NotFound,
+        "no such design",
     );
 }
 
@@ -506,11 +500,11 @@ pub async fn bootaction_records_are_created_once_per_task_and_node(store: &dyn S
     assert!(store.put_bootactions(&[]).await.unwrap().is_empty());
     let mut mixed = records(t2, "n3", &[("a", true)]);
     mixed.extend(records(t2, "n4", &[("b", true)]));
-    let err = store
-        .put_bootactions(&mixed)
-        .await
-        .expect_err("records of two nodes in one put");
-    assert_eq!(err.kind, StoreErrorKind::Conflict);
+    fails_with(
+        store.put_bootactions(&mixed).await,
+        StoreErrorKind::Conflict,
+        "records of two nodes in one put",
+    );
     assert!(store.bootactions_for_node("n3").await.unwrap().is_empty());
 }
 
@@ -542,20 +536,24 @@ pub async fn bootaction_final_status_is_final(store: &dyn Store) {
     let texts: Vec<&str> = done.details.iter().map(|d| d.message.as_str()).collect();
     assert_eq!(texts, ["starting", "boom"]);
     for status in [BootActionStatus::Success, BootActionStatus::Running] {
-        let err = store
-            .set_bootaction_status(id, status, &[BootActionDetail::new("late", false)])
-            .await
-            .expect_err("a final status is final");
-        assert_eq!(err.kind, StoreErrorKind::Conflict);
+        fails_with(
+            store
+                .set_bootaction_status(id, status, &[BootActionDetail::new("late", false)])
+                .await,
+            StoreErrorKind::Conflict,
+            "a final status is final",
+        );
     }
     let stored = store.get_bootaction(id).await.unwrap().unwrap();
     assert_eq!(stored.status, BootActionStatus::Failure);
     assert_eq!(stored.details.len(), 2, "a refused update writes nothing");
-    let err = store
-        .set_bootaction_status(ActionId::new(), BootActionStatus::Success, &[])
-        .await
-        .expect_err("unknown id");
-    assert_eq!(err.kind, StoreErrorKind::NotFound);
+    fails_with(
+        store
+            .set_bootaction_status(ActionId::new(), BootActionStatus::Success, &[])
+            .await,
+        StoreErrorKind::NotFound,
+        "unknown boot action id",
+    );
 }
 
 /// Retention deletes the boot action records of the tasks it deletes, and only those.
