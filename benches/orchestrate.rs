@@ -5,6 +5,10 @@
 //! * `latency_10ms`: every driver call takes 10 ms and concurrency is unbounded; the critical
 //!   path is 4 × 10 ms = 40 ms whatever the number of nodes, so the makespan shows how close
 //!   the orchestrator gets to the physical limit.
+//! * `sim_floor_10ms`: the same four simulated calls per node, all nodes at once, made directly
+//!   with nothing around them (no task, journal, timeouts or events). This is as fast as the
+//!   simulated hardware answers on the machine at hand: the makespan of `latency_10ms` minus
+//!   this one is what the orchestrator adds.
 
 // `criterion_group!` generates an undocumented public function.
 #![allow(missing_docs)]
@@ -13,11 +17,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use drydock::core::design::Source;
+use drydock::core::design::{CompiledDesign, Source};
+use drydock::core::driver::{NodeDriver, NodeJob};
 use drydock::core::orchestrator::{Orchestrator, OrchestratorConfig};
 use drydock::core::sim::{SimConfig, SimWorld};
 use drydock::core::store::MemoryStore;
 use drydock::core::task::{Action, ResultStatus, TaskId};
+use futures::StreamExt;
 
 fn site(n: usize) -> String {
     let mut s = String::from(
@@ -63,6 +69,43 @@ fn setup(rt: &tokio::runtime::Runtime, text: &str, latency: Duration) -> (Orches
     (orch, task.id)
 }
 
+/// The simulated node driver over commissioned nodes, and the compiled design.
+fn setup_floor(
+    rt: &tokio::runtime::Runtime,
+    text: &str,
+    latency: Duration,
+) -> (Arc<dyn NodeDriver>, Arc<CompiledDesign>) {
+    let (orch, _) = setup(rt, text, Duration::ZERO);
+    let world = SimWorld::new(SimConfig {
+        latency,
+        commissioned: true,
+        ..SimConfig::default()
+    });
+    let design = rt.block_on(async {
+        let id = orch
+            .put_design(&[Source::new("bench.yaml", text)])
+            .await
+            .unwrap();
+        orch.design(&id).await.unwrap()
+    });
+    (Arc::new(world.node_driver()), design)
+}
+
+/// DeployNodes' four calls for every node, all nodes at once, with nothing around them.
+async fn floor(driver: &dyn NodeDriver, design: &CompiledDesign) -> usize {
+    let nodes = design.nodes.values().map(|node| async move {
+        let job = NodeJob { node, design };
+        driver.apply_networking(job).await.unwrap();
+        driver.apply_storage(job).await.unwrap();
+        driver.apply_platform(job).await.unwrap();
+        driver.deploy(job).await.unwrap();
+    });
+    futures::stream::iter(nodes)
+        .buffer_unordered(usize::MAX)
+        .count()
+        .await
+}
+
 fn deploy(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -98,6 +141,17 @@ fn deploy(c: &mut Criterion) {
                 )
             });
         }
+        let latency = Duration::from_millis(10);
+        group.bench_with_input(BenchmarkId::new("sim_floor_10ms", n), &text, |b, text| {
+            b.iter_batched(
+                || setup_floor(&rt, text, latency),
+                |(driver, design)| {
+                    assert_eq!(rt.block_on(floor(driver.as_ref(), &design)), n);
+                    (driver, design)
+                },
+                BatchSize::PerIteration,
+            )
+        });
     }
     group.finish();
 }
