@@ -115,9 +115,28 @@ struct World {
     /// Hashed: every call looks its machine up (a B-tree of 10,000 names took ~20 string
     /// comparisons a look-up). Saved in name order.
     #[serde(serialize_with = "sorted")]
-    machines: FxHashMap<String, MachineState>,
+    machines: FxHashMap<Arc<str>, MachineState>,
     site_steps: BTreeMap<String, u32>,
-    calls: Vec<Call>,
+    calls: Vec<LoggedCall>,
+}
+
+/// A [`Call`] as the log keeps it: the node's name is shared with its machine, so logging a
+/// call allocates nothing (saved as a `Call`).
+#[derive(Debug, Serialize, Deserialize)]
+struct LoggedCall {
+    operation: Operation,
+    node: Option<Arc<str>>,
+    ok: bool,
+}
+
+impl From<&LoggedCall> for Call {
+    fn from(c: &LoggedCall) -> Self {
+        Call {
+            operation: c.operation,
+            node: c.node.as_deref().map(str::to_owned),
+            ok: c.ok,
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -287,7 +306,11 @@ impl SimWorld {
 
     /// The call log, in order.
     pub fn calls(&self) -> Vec<Call> {
-        lock(&self.inner.world).calls.clone()
+        lock(&self.inner.world)
+            .calls
+            .iter()
+            .map(Call::from)
+            .collect()
     }
 
     /// Calls of `operation`, per node, that succeeded.
@@ -298,7 +321,8 @@ impl SimWorld {
             .iter()
             .filter(|c| c.ok && c.operation == operation)
         {
-            *out.entry(c.node.clone().unwrap_or_default()).or_insert(0) += 1;
+            *out.entry(c.node.as_deref().unwrap_or_default().to_owned())
+                .or_insert(0) += 1;
         }
         out
     }
@@ -380,6 +404,8 @@ impl SimWorld {
             (r >> 11) as f64 / (1u64 << 53) as f64 <= self.inner.config.transient_rate
         };
         let mut world = lock(&self.inner.world);
+        // The machine's own name, shared by the log.
+        let mut name = node.and_then(|n| world.machines.get_key_value(n).map(|(k, _)| k.clone()));
         let result = if let Some(msg) = injected {
             Err(fail(DriverErrorKind::Permanent, msg))
         } else if transient {
@@ -389,16 +415,19 @@ impl SimWorld {
             ))
         } else {
             if let Some(n) = node
-                && !world.machines.contains_key(n)
+                && name.is_none()
             {
-                let m = self.new_machine();
-                world.machines.insert(n.to_owned(), m);
+                let n: Arc<str> = Arc::from(n);
+                world.machines.insert(n.clone(), self.new_machine());
+                name = Some(n);
             }
             act(&mut world, self)
         };
-        world.calls.push(Call {
+        // A failed first call to a node has no machine: its name is allocated for the log.
+        let node = name.or_else(|| node.map(Arc::from));
+        world.calls.push(LoggedCall {
             operation,
-            node: node.map(str::to_owned),
+            node,
             ok: result.is_ok(),
         });
         if let Some(file) = &self.inner.file {
@@ -415,7 +444,7 @@ impl SimWorld {
 
 /// Serializes a map in key order, so that a saved world reads the same whatever the hashing.
 fn sorted<S: serde::Serializer>(
-    map: &FxHashMap<String, MachineState>,
+    map: &FxHashMap<Arc<str>, MachineState>,
     s: S,
 ) -> Result<S::Ok, S::Error> {
     map.iter().collect::<BTreeMap<_, _>>().serialize(s)
