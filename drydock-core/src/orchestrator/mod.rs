@@ -57,6 +57,7 @@ pub use event::Event;
 pub use run::{RunSummary, node_pipeline, site_steps};
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use chrono::Utc;
@@ -81,6 +82,9 @@ struct Inner {
     node_driver: Option<Arc<dyn NodeDriver>>,
     config: OrchestratorConfig,
     events: broadcast::Sender<Event>,
+    /// Live streams from [`Orchestrator::subscribe`]: read on every step, where asking the
+    /// channel would take its lock.
+    subscribers: Arc<AtomicUsize>,
     designs: Mutex<HashMap<DesignId, Arc<CompiledDesign>>>,
     cancels: Mutex<HashMap<TaskId, watch::Sender<bool>>>,
 }
@@ -174,10 +178,27 @@ impl OrchestratorBuilder {
                 node_driver: self.node_driver,
                 config: self.config,
                 events,
+                subscribers: Arc::default(),
                 designs: Mutex::default(),
                 cancels: Mutex::default(),
             }),
         })
+    }
+}
+
+/// Counts a subscription while its stream lives.
+struct Subscribed(Arc<AtomicUsize>);
+
+impl Subscribed {
+    fn new(count: Arc<AtomicUsize>) -> Self {
+        count.fetch_add(1, Ordering::Relaxed);
+        Subscribed(count)
+    }
+}
+
+impl Drop for Subscribed {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -356,7 +377,8 @@ impl Orchestrator {
     /// event (or when the orchestrator is dropped); events a slow consumer missed are skipped.
     pub fn subscribe(&self, id: TaskId) -> BoxStream<'static, Event> {
         let rx = self.inner.events.subscribe();
-        futures::stream::unfold((rx, false), move |(mut rx, done)| async move {
+        let live = Subscribed::new(self.inner.subscribers.clone());
+        futures::stream::unfold((rx, false, live), move |(mut rx, done, live)| async move {
             if done {
                 return None;
             }
@@ -364,7 +386,7 @@ impl Orchestrator {
                 match rx.recv().await {
                     Ok(e) if e.task() == id => {
                         let last = matches!(e, Event::Finished { .. });
-                        return Some((e, (rx, last)));
+                        return Some((e, (rx, last, live)));
                     }
                     Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => continue,
                     Err(broadcast::error::RecvError::Closed) => return None,
@@ -381,7 +403,7 @@ impl Orchestrator {
     /// Sends the event `make` builds, building it only when someone subscribes (per-step events
     /// are the hot path of large tasks).
     fn emit_with(&self, make: impl FnOnce() -> Event) {
-        if self.inner.events.receiver_count() > 0 {
+        if self.inner.subscribers.load(Ordering::Relaxed) > 0 {
             let _ = self.inner.events.send(make());
         }
     }

@@ -101,6 +101,8 @@ struct Runner {
     unjournaled: AtomicUsize,
     done: Done,
     cancel: watch::Receiver<bool>,
+    /// The task was being cancelled when this run began.
+    cancelled_before: bool,
     last_persist: std::sync::Mutex<std::time::Instant>,
     executed: AtomicUsize,
     skipped: AtomicUsize,
@@ -177,6 +179,7 @@ async fn run_task(
             status: TaskStatus::Running,
         });
     }
+    let cancelled_before = *cancel.borrow();
     let runner = Runner {
         orch: orch.clone(),
         id,
@@ -186,6 +189,7 @@ async fn run_task(
         task: std::sync::Mutex::new(task),
         unjournaled: AtomicUsize::new(0),
         done,
+        cancelled_before,
         cancel,
         last_persist: std::sync::Mutex::new(std::time::Instant::now()),
         executed: AtomicUsize::new(0),
@@ -200,27 +204,24 @@ async fn run_task(
     finish(orch, task, cancelled, executed, skipped).await
 }
 
-/// Sorts node names in design order and removes repeats, with one look-up per name (names the
-/// design does not have come last, in their first order).
+/// Puts node names in design order and removes repeats, with one look-up per name and no
+/// sorting (names the design does not have come last, in their first order).
 fn in_design_order(names: &mut Vec<String>, design: &CompiledDesign) {
-    let mut keyed: Vec<(usize, String)> = names
-        .drain(..)
-        .map(|n| (design.nodes.get_index_of(&n).unwrap_or(usize::MAX), n))
-        .collect();
-    keyed.sort_by_key(|(i, _)| *i); // stable: the first of equal names stays first
-    let mut unknown = HashSet::new();
-    let mut last = None;
-    for (i, name) in keyed {
-        let first = if i == usize::MAX {
-            unknown.insert(name.clone())
-        } else {
-            last != Some(i)
-        };
-        last = Some(i);
-        if first {
-            names.push(name);
+    let mut slots: Vec<Option<String>> = Vec::new();
+    slots.resize_with(design.nodes.len(), || None);
+    let mut unknown = Vec::new();
+    let mut seen_unknown = HashSet::new();
+    for name in names.drain(..) {
+        match design.nodes.get_index_of(&name) {
+            // The first of equal names stays.
+            Some(i) if slots[i].is_none() => slots[i] = Some(name),
+            Some(_) => {}
+            None if seen_unknown.insert(name.clone()) => unknown.push(name),
+            None => {}
         }
     }
+    names.extend(slots.into_iter().flatten());
+    names.append(&mut unknown);
 }
 
 /// Recomputes a task's per-node results from its journal (the source of truth): nodes whose
@@ -319,7 +320,13 @@ async fn finish(
 
 impl Runner {
     fn cancelled(&self) -> bool {
-        *self.cancel.borrow()
+        // `cancel` only ever sends `true`, so a new version means cancelled; reading the
+        // version is an atomic load where reading the value takes the channel's lock.
+        self.cancelled_before
+            || self
+                .cancel
+                .has_changed()
+                .unwrap_or_else(|_| *self.cancel.borrow())
     }
 
     /// The task in memory, locked: never hold it across an await.

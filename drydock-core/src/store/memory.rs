@@ -271,6 +271,7 @@ impl Store for MemoryStore {
                 return Ok(Some((n.clone(), *holder)));
             }
         }
+        s.leases.reserve(nodes.len());
         for n in nodes {
             s.leases.insert(n.clone(), task);
         }
