@@ -28,6 +28,7 @@
 //! interrogate, deploy, destroy), [`config`] (interfaces, platform), [`storage`] (disks), and
 //! [`site`] (service checks, images, SSH keys, repositories).
 
+pub mod alias;
 pub mod config;
 pub mod network;
 pub mod node;

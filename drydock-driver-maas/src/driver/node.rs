@@ -28,10 +28,8 @@ use drydock_core::driver::{
     BuildData, DriverError, DriverErrorKind, Identification, NodeJob, Operation,
 };
 
-use std::collections::BTreeMap;
-
 use super::{Cx, MaasDriver, MaasResultExt, Target};
-use crate::details::{details_nics, parse_details};
+use crate::details::{LshwDevice, details_devices, parse_details};
 use crate::models::CommissioningResult;
 use crate::{
     AllocateOptions, CommissionOptions, DeployOptions, MachineQuery, MachineStatus as S,
@@ -324,15 +322,14 @@ impl MaasDriver {
             .cx(cx, "reading the commissioning details")
     }
 
-    /// The machine's NICs from its commissioning data: bus address → name (see
-    /// [`details_nics`]).
-    pub(crate) async fn machine_nics(
+    /// The devices of the machine's commissioning data (see [`details_devices`]).
+    pub(crate) async fn machine_devices(
         &self,
         cx: &Cx,
         sid: &str,
-    ) -> Result<BTreeMap<String, String>, DriverError> {
+    ) -> Result<Vec<LshwDevice>, DriverError> {
         let raw = self.details(cx, sid).await?;
-        details_nics(&raw).map_err(|e| {
+        details_devices(&raw).map_err(|e| {
             cx.permanent(format!(
                 "the commissioning details of machine {sid} are unreadable: {e}"
             ))

@@ -176,7 +176,8 @@ fn xml_escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// An lshw document (the shape of `lshw -xml`) listing the machine's NICs under a PCI bus.
+/// An lshw document (the shape of `lshw -xml`) listing the machine's NICs under a PCI bus and
+/// its disks under a SATA controller.
 pub(crate) fn lshw_xml(m: &MachineRec) -> String {
     let mut xml = format!(
         "<?xml version=\"1.0\" standalone=\"yes\" ?>\n<list>\n<node id=\"{}\" claimed=\"true\" class=\"system\">\n <product>Fake MAAS machine</product>\n <node id=\"core\" claimed=\"true\" class=\"bus\">\n",
@@ -190,7 +191,16 @@ pub(crate) fn lshw_xml(m: &MachineRec) -> String {
             mac = xml_escape(&nic.mac),
         ));
     }
-    xml.push_str(" </node>\n</node>\n</list>\n");
+    xml.push_str("  <node id=\"sata\" claimed=\"true\" class=\"storage\" handle=\"PCI:0000:00:17.0\">\n   <description>SATA controller</description>\n   <businfo>pci@0000:00:17.0</businfo>\n");
+    for (i, disk) in m.disks.iter().enumerate() {
+        xml.push_str(&format!(
+            "   <node id=\"disk:{i}\" claimed=\"true\" class=\"disk\" handle=\"SCSI:{i:02}:00:00:00\">\n    <description>ATA Disk</description>\n    <businfo>scsi@{bus}</businfo>\n    <logicalname>/dev/{name}</logicalname>\n    <size units=\"bytes\">{size}</size>\n   </node>\n",
+            bus = xml_escape(&disk.bus),
+            name = xml_escape(&disk.name),
+            size = disk.size,
+        ));
+    }
+    xml.push_str("  </node>\n </node>\n</node>\n</list>\n");
     xml
 }
 
