@@ -270,6 +270,18 @@ pub(crate) fn allocate(w: &mut World, f: &Form) -> R {
 pub(crate) fn deploy(w: &mut World, sid: &str, f: &Form) -> R {
     let d = w.durations;
     let m = machine_mut(w, sid)?;
+    // A bad form field is refused before anything changes (MAAS validates the form first).
+    // The answer does not echo the value: user data can hold secrets.
+    if let Some(ud) = f.get("user_data")
+        && base64::engine::general_purpose::STANDARD
+            .decode(ud)
+            .is_err()
+    {
+        return Err(Reply::Json(
+            400,
+            json!({"user_data": ["User data is not valid base64."]}),
+        ));
+    }
     if m.status == S::Ready {
         transition(m, S::Allocated)?;
         m.owner = Some(USER.into());
@@ -283,14 +295,8 @@ pub(crate) fn deploy(w: &mut World, sid: &str, f: &Form) -> R {
             ),
         ));
     }
-    if let Some(ud) = f.get("user_data")
-        && base64::engine::general_purpose::STANDARD
-            .decode(ud)
-            .is_err()
-    {
-        return Err(Reply::Json(400, json!({"user_data": ["Invalid base64."]})));
-    }
     transition(m, S::Deploying)?;
+    m.user_data = f.get("user_data").map(str::to_owned);
     m.distro_series = f
         .get("distro_series")
         .unwrap_or("jammy")
@@ -322,6 +328,7 @@ pub(crate) fn release(w: &mut World, sid: &str, f: &Form) -> R {
         ));
     }
     m.owner = None;
+    m.user_data = None;
     m.annotations.clear();
     m.distro_series.clear();
     m.hwe_kernel = None;

@@ -103,6 +103,8 @@ pub(crate) struct MachineRec {
     pub nics: Vec<NicRec>,
     /// The disks commissioning found (what `op=details` lists in lshw).
     pub disks: Vec<DiskRec>,
+    /// The base64 cloud-init `user_data` of the current deployment, as received.
+    pub user_data: Option<String>,
 }
 
 /// A disk of the machine's hardware: kernel name, SCSI bus address and size.
@@ -404,6 +406,7 @@ impl World {
             results: vec![],
             nics,
             disks,
+            user_data: None,
         };
         self.machines.insert(system_id.clone(), m);
         system_id
