@@ -3,9 +3,12 @@
 //! `GET machines/{system_id}/?op=details` answers a BSON document whose values are binaries:
 //! `lshw` (the XML of `lshw -xml` from commissioning), `lldp`, …. [`parse_details`] reads the
 //! top level of such a document with a small reader that checks every length against the input
-//! (bad input is a [`DetailsError`], never a panic); [`lshw_nics`] maps the PCI bus addresses of
-//! the network devices in the lshw XML to their logical (kernel) names, which is how Drydock
-//! turns hardware-profile aliases (`lom0: {address: '0000:19:00.0'}`) into interface names.
+//! (bad input is a [`DetailsError`], never a panic); [`lshw_devices`] lists the devices of the
+//! lshw XML with their bus addresses and logical (kernel) names, which is how Drydock turns
+//! hardware-profile aliases (`lom0: {address: '0000:19:00.0'}`, `primary_boot: {address:
+//! '2:0.0.0', bus_type: scsi}`) into interface and disk names (see
+//! [`crate::driver::alias`]); [`lshw_nics`] maps the bus addresses of the network devices to
+//! their names.
 //!
 //! ```
 //! use drydock_driver_maas::details::{lshw_nics, normalise_bus_address};
@@ -187,13 +190,41 @@ pub fn normalise_bus_address(address: &str) -> String {
     }
 }
 
-/// The network devices of an lshw XML document: normalised bus address
-/// ([`normalise_bus_address`]) → logical name (the last `/` component of the first
-/// `logicalname`). Devices without a bus address or logical name are left out; the first device
-/// at an address wins.
-pub fn lshw_nics(xml: &str) -> Result<BTreeMap<String, String>, DetailsError> {
+/// A device of an lshw document that has a bus address and a logical name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LshwDevice {
+    /// The node's `class` attribute (`network`, `disk`, `storage`, …; empty when absent).
+    pub class: String,
+    /// Its `businfo` as written (`pci@0000:19:00.0`, `scsi@2:0.0.0`), trimmed.
+    pub businfo: String,
+    /// The last `/` component of its first `logicalname` (`/dev/sda` ⇒ `sda`).
+    pub logical_name: String,
+}
+
+impl LshwDevice {
+    /// Whether this is a network device (`class="network"`).
+    pub fn is_network(&self) -> bool {
+        self.class == "network"
+    }
+
+    /// Whether the device sits at `address` on bus `bus_type` (`scsi`, `pci`): the bus prefix
+    /// of `businfo` compared without regard to case, the addresses after
+    /// [`normalise_bus_address`].
+    pub fn is_at(&self, bus_type: &str, address: &str) -> bool {
+        match self.businfo.split_once('@') {
+            Some((bus, _)) => {
+                bus.eq_ignore_ascii_case(bus_type.trim())
+                    && normalise_bus_address(&self.businfo) == normalise_bus_address(address)
+            }
+            None => false,
+        }
+    }
+}
+
+/// Every device (`<node>` element, any class, at any depth) of an lshw XML document that has
+/// both a `businfo` and a `logicalname`, in document order.
+pub fn lshw_devices(xml: &str) -> Result<Vec<LshwDevice>, DetailsError> {
     let doc = roxmltree::Document::parse(xml).map_err(|e| DetailsError::Xml(e.to_string()))?;
-    let mut out = BTreeMap::new();
     let child_text = |n: roxmltree::Node<'_, '_>, tag: &str| {
         n.children()
             .find(|c| c.has_tag_name(tag))
@@ -202,18 +233,50 @@ pub fn lshw_nics(xml: &str) -> Result<BTreeMap<String, String>, DetailsError> {
             .filter(|t| !t.is_empty())
             .map(str::to_owned)
     };
-    for n in doc
+    let devices = doc
         .descendants()
-        .filter(|n| n.has_tag_name("node") && n.attribute("class") == Some("network"))
+        .filter(|n| n.has_tag_name("node"))
+        .filter_map(|n| {
+            let businfo = child_text(n, "businfo")?;
+            let name = child_text(n, "logicalname")?;
+            let logical_name = name.rsplit('/').next().unwrap_or(&name).to_owned();
+            (!logical_name.is_empty()).then(|| LshwDevice {
+                class: n.attribute("class").unwrap_or_default().to_owned(),
+                businfo,
+                logical_name,
+            })
+        })
+        .collect();
+    Ok(devices)
+}
+
+/// The network devices of an lshw XML document: normalised bus address
+/// ([`normalise_bus_address`]) → logical name (the last `/` component of the first
+/// `logicalname`). Devices without a bus address or logical name are left out; the first device
+/// at an address wins.
+pub fn lshw_nics(xml: &str) -> Result<BTreeMap<String, String>, DetailsError> {
+    let mut out = BTreeMap::new();
+    for d in lshw_devices(xml)?
+        .into_iter()
+        .filter(LshwDevice::is_network)
     {
-        let (Some(bus), Some(name)) = (child_text(n, "businfo"), child_text(n, "logicalname"))
-        else {
-            continue;
-        };
-        let name = name.rsplit('/').next().unwrap_or(&name).to_owned();
-        out.entry(normalise_bus_address(&bus)).or_insert(name);
+        out.entry(normalise_bus_address(&d.businfo))
+            .or_insert(d.logical_name);
     }
     Ok(out)
+}
+
+/// The lshw devices ([`lshw_devices`]) of a machine from its raw `op=details` document: no
+/// `lshw` key (a machine never commissioned) is an empty list.
+pub fn details_devices(bytes: &[u8]) -> Result<Vec<LshwDevice>, DetailsError> {
+    match parse_details(bytes)?.get("lshw") {
+        None => Ok(Vec::new()),
+        Some(x) => {
+            let xml =
+                std::str::from_utf8(x).map_err(|e| DetailsError::Xml(format!("not UTF-8: {e}")))?;
+            lshw_devices(xml)
+        }
+    }
 }
 
 /// The NICs of a machine from its raw `op=details` document: no `lshw` key (a machine never

@@ -92,6 +92,10 @@ async fn allocate_deploy_release_follow_the_table() {
     let m = c.machines().deploy(&sid, &deploy).await.unwrap();
     assert_eq!(m.status, S::Deploying);
     assert_eq!(m.workload_annotations["drydock"], "site1");
+    assert_eq!(
+        fake.machine_user_data(&sid).as_deref(),
+        Some("I2Nsb3VkLWNvbmZpZw==")
+    );
     fake.advance(3);
     assert_eq!(fake.machine_status(&sid), Some(S::Deploying));
     fake.tick();
@@ -107,6 +111,40 @@ async fn allocate_deploy_release_follow_the_table() {
     fake.tick();
     let m = c.machines().get(&sid).await.unwrap();
     assert_eq!((m.status, m.owner), (S::Ready, None));
+    assert_eq!(
+        fake.machine_user_data(&sid),
+        None,
+        "released with its machine"
+    );
+}
+
+#[tokio::test]
+async fn deploy_refuses_user_data_that_is_not_base64_and_changes_nothing() {
+    let fake = fake(1).await;
+    let c = fake.client();
+    let sid = fake.machine_ids()[0].clone();
+    c.machines()
+        .commission(&sid, &Default::default())
+        .await
+        .unwrap();
+    fake.advance(5);
+    assert_eq!(fake.machine_status(&sid), Some(S::Ready));
+    let secret = "#cloud-config: not base64 {key: s3cr3t}";
+    let deploy = DeployOptions {
+        user_data: Some(secret.into()),
+        ..Default::default()
+    };
+    let err = c.machines().deploy(&sid, &deploy).await.unwrap_err();
+    match &err {
+        MaasError::BadRequest { fields, .. } => {
+            assert!(fields.contains_key("user_data"), "{fields:?}")
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(!err.to_string().contains("s3cr3t"), "{err}");
+    let m = c.machines().get(&sid).await.unwrap();
+    assert_eq!((m.status, m.owner), (S::Ready, None), "nothing changed");
+    assert_eq!(fake.machine_user_data(&sid), None);
 }
 
 #[tokio::test]

@@ -68,7 +68,10 @@ pub struct AllocateOptions {
 }
 
 /// Options of `op=deploy`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+///
+/// `Debug` shows the size of `user_data`, not its contents: it can hold secrets (a node's boot
+/// action key).
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct DeployOptions {
     /// Base64-encoded cloud-init user data.
     pub user_data: Option<String>,
@@ -78,6 +81,21 @@ pub struct DeployOptions {
     pub hwe_kernel: Option<String>,
     /// Comment.
     pub comment: Option<String>,
+}
+
+impl std::fmt::Debug for DeployOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let user_data = self
+            .user_data
+            .as_ref()
+            .map(|u| format!("<{} bytes, redacted>", u.len()));
+        f.debug_struct("DeployOptions")
+            .field("user_data", &user_data)
+            .field("distro_series", &self.distro_series)
+            .field("hwe_kernel", &self.hwe_kernel)
+            .field("comment", &self.comment)
+            .finish()
+    }
 }
 
 /// Options of `op=release`.

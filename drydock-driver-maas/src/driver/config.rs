@@ -9,11 +9,15 @@
 //!   `miimon`, up/down delays and, for 802.3ad, LACP rate and transmit hash policy. An unbonded
 //!   link uses its single slave.
 //! * Slaves are MAAS interfaces named like the slaves, except hardware-profile aliases
-//!   (`lom0: {address: '0000:19:00.0', bus_type: pci}`): like Drydock's `apply_logicalnames`,
-//!   they are resolved to the NIC's name through the machine's commissioning data (the `lshw`
-//!   XML of `op=details`, read once per operation, see [`crate::details`]). An alias whose
-//!   address lshw does not list keeps its name when the machine has an interface of that name;
-//!   otherwise it is a `Permanent` error.
+//!   (`lom0: {address: '0000:19:00.0', bus_type: pci}`, or `regexp:<re>` addresses): like
+//!   Drydock's `apply_logicalnames`, they are resolved to the NIC's name through the machine's
+//!   commissioning data (the `lshw` XML of `op=details`, read once per operation; see
+//!   [`super::alias`] for the rules). An alias lshw does not resolve keeps its name when the
+//!   machine has an interface of that name; otherwise it is a `Permanent` error naming the
+//!   alias, its address and the machine's NICs. An invalid `regexp:` expression is a
+//!   `Permanent` error too ([`AliasError::InvalidPattern`] as its source). Two slaves resolving
+//!   to the same NIC where one of them is an alias are refused ([`AliasError::SameDevice`];
+//!   Drydock configures the NIC twice). All of this is checked before anything is written.
 //! * The bond or NIC sits on the VLAN of its native network's subnet (the untagged VLAN of the
 //!   link's fabric when it has none), made by `create_network_template`, with the link's MTU.
 //! * The link's native network (trunking disabled, the trunk's `default_network`, or a network
@@ -45,9 +49,10 @@ use drydock_core::design::{
 };
 use drydock_core::driver::{DriverError, NodeJob, Operation};
 
+use super::alias::{AliasError, REGEXP_PREFIX, describe, resolve_nic, same_device};
 use super::network::{cidr_of, noconfig, subnet_by_cidr};
 use super::{Cx, MaasDriver, MaasResultExt, Target};
-use crate::details::normalise_bus_address;
+use crate::details::LshwDevice;
 use crate::models::{Fabric, Interface, InterfaceType, LinkMode, Subnet};
 use crate::{
     BondSpec, InterfaceUpdate, LinkSubnetSpec, MaasError, MachineStatus as S, ReleaseOptions,
@@ -74,18 +79,70 @@ struct Conflict(String);
 
 type Step<T> = Result<Result<T, Conflict>, DriverError>;
 
-/// What slave resolution needs to know of the machine: its NICs by bus address (from lshw) and
-/// its MAAS interface names. Empty when no slave is an alias.
+/// What slave resolution needs to know of the machine: its lshw devices and its MAAS interface
+/// names. Empty when no slave is an alias.
 #[derive(Default)]
 struct Hardware {
-    nics: BTreeMap<String, String>,
+    devices: Vec<LshwDevice>,
     names: BTreeSet<String>,
 }
 
-fn slave_names(cx: &Cx, iface: &DesignIface, hw: &Hardware) -> Result<Vec<String>, DriverError> {
+/// The MAAS interface names of the slaves of each configured interface of the node (by
+/// interface name), aliases resolved ([`super::alias`]); checked before anything is written.
+///
+/// An alias whose device lshw does not list keeps its name when MAAS has an interface of that
+/// name, else it is `Permanent`; so are an invalid `regexp:` address and two slaves (one of them
+/// an alias) resolving to the same NIC.
+fn resolve_slaves(
+    cx: &Cx,
+    job: NodeJob<'_>,
+    hw: &Hardware,
+) -> Result<BTreeMap<String, Vec<String>>, DriverError> {
+    let profile = job.node.hardware_profile.as_deref().unwrap_or("(none)");
+    let mut out = BTreeMap::new();
+    // (slave as written, MAAS name, whether it is an alias), for the same-NIC check.
+    let mut claims: Vec<(String, String, bool)> = Vec::new();
+    for iface in &job.node.interfaces {
+        let Some(link) = &iface.device_link else {
+            continue;
+        };
+        if job
+            .design
+            .site
+            .network_links
+            .get(link)
+            .is_some_and(|l| noconfig(&l.labels))
+        {
+            continue;
+        }
+        let names = slave_names(cx, profile, iface, hw)?;
+        for (i, name) in names.iter().enumerate() {
+            let written = iface.slaves.get(i).cloned().unwrap_or_else(|| name.clone());
+            let alias = matches!(
+                iface.slave_selectors.get(i),
+                Some(DeviceSelector::Address { .. })
+            );
+            claims.push((written, name.clone(), alias));
+        }
+        out.insert(iface.name.clone(), names);
+    }
+    same_device(profile, &claims).map_err(|e| cx.permanent(e.to_string()).with_source(e))?;
+    Ok(out)
+}
+
+fn slave_names(
+    cx: &Cx,
+    profile: &str,
+    iface: &DesignIface,
+    hw: &Hardware,
+) -> Result<Vec<String>, DriverError> {
     if iface.slave_selectors.is_empty() {
         return Ok(iface.slaves.clone());
     }
+    let fail = |e: AliasError| {
+        cx.permanent(format!("interface {}: {e}", iface.name))
+            .with_source(e)
+    };
     iface
         .slave_selectors
         .iter()
@@ -94,27 +151,29 @@ fn slave_names(cx: &Cx, iface: &DesignIface, hw: &Hardware) -> Result<Vec<String
             DeviceSelector::Name(n) => Ok(n.clone()),
             DeviceSelector::Address { address, .. } => {
                 let alias = iface.slaves.get(i).map_or(address.as_str(), String::as_str);
-                if let Some(name) = hw.nics.get(&normalise_bus_address(address)) {
-                    return Ok(name.clone());
+                if let Some(name) =
+                    resolve_nic(&hw.devices, profile, alias, address).map_err(fail)?
+                {
+                    return Ok(name);
                 }
                 if hw.names.contains(alias) {
                     return Ok(alias.to_owned());
                 }
-                Err(cx.permanent(format!(
-                    "interface {}: slave {alias} is bus address {address}, but the machine's \
-                     commissioning data (lshw) has no network device at that address and the \
-                     machine has no interface named {alias} (commissioned NICs: {})",
-                    iface.name,
-                    if hw.nics.is_empty() {
-                        "none".to_owned()
-                    } else {
-                        hw.nics
-                            .iter()
-                            .map(|(a, n)| format!("{n} at {a}"))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    }
-                )))
+                let looked_for = if address.trim().starts_with(REGEXP_PREFIX) {
+                    "no network device whose bus address matches the expression"
+                } else {
+                    "no network device at that address"
+                };
+                Err(fail(AliasError::Unresolved {
+                    profile: profile.to_owned(),
+                    alias: alias.to_owned(),
+                    address: address.clone(),
+                    reason: format!(
+                        "the machine's commissioning data (lshw) has {looked_for} and the \
+                         machine has no interface named {alias} (commissioned NICs: {})",
+                        describe(hw.devices.iter().filter(|d| d.is_network()))
+                    ),
+                }))
             }
         })
         .collect()
@@ -175,8 +234,9 @@ impl MaasDriver {
             }
         }
         let hw = self.hardware(&cx, job, &m.system_id).await?;
+        let slaves = resolve_slaves(&cx, job, &hw)?;
         match self
-            .reconcile_networking(&cx, job, &m.system_id, &hw)
+            .reconcile_networking(&cx, job, &m.system_id, &slaves)
             .await?
         {
             Ok(()) => Ok(()),
@@ -188,7 +248,7 @@ impl MaasDriver {
                     .await
                     .cx(&cx, "restoring the network configuration")?;
                 match self
-                    .reconcile_networking(&cx, job, &m.system_id, &hw)
+                    .reconcile_networking(&cx, job, &m.system_id, &slaves)
                     .await?
                 {
                     Ok(()) => Ok(()),
@@ -202,7 +262,7 @@ impl MaasDriver {
         }
     }
 
-    /// The machine's NICs and interface names, read only when a slave is an alias.
+    /// The machine's lshw devices and interface names, read only when a slave is an alias.
     async fn hardware(
         &self,
         cx: &Cx,
@@ -217,7 +277,7 @@ impl MaasDriver {
         if !aliased {
             return Ok(Hardware::default());
         }
-        let nics = self.machine_nics(cx, sid).await?;
+        let devices = self.machine_devices(cx, sid).await?;
         let names = self
             .client
             .interfaces(sid)
@@ -227,7 +287,7 @@ impl MaasDriver {
             .into_iter()
             .map(|i| i.name)
             .collect();
-        Ok(Hardware { nics, names })
+        Ok(Hardware { devices, names })
     }
 
     async fn reconcile_networking(
@@ -235,7 +295,7 @@ impl MaasDriver {
         cx: &Cx,
         job: NodeJob<'_>,
         sid: &str,
-        hw: &Hardware,
+        slaves: &BTreeMap<String, Vec<String>>,
     ) -> Step<()> {
         let design = job.design;
         let fabrics = self
@@ -289,9 +349,9 @@ impl MaasDriver {
                 .find_map(|n| subnet_by_cidr(&subnets, &cidr_of(n)))
                 .and_then(|s| s.vlan.as_ref().map(|v| v.id))
                 .unwrap_or(native);
-            let slaves = slave_names(cx, iface, hw)?;
+            let slaves = slaves.get(&iface.name).map_or(&[][..], Vec::as_slice);
             let base = match self
-                .ensure_base(cx, sid, iface, link, &slaves, native)
+                .ensure_base(cx, sid, iface, link, slaves, native)
                 .await?
             {
                 Ok(b) => b,

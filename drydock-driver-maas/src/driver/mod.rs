@@ -20,25 +20,31 @@
 //!   future (the orchestrator's cancellation) is safe.
 //! * **Errors** of the client are classified in one place ([`classify`]).
 //! * **Secrets.** The API key is a [`MaasApiKey`], whose `Debug`/`Display` print `***`; the driver
-//!   never logs it.
+//!   never logs it. A node's boot action key travels only in its deployment's `user_data` (see
+//!   [`userdata`]); it is in no tag, log line, error or `Debug` output.
 //!
 //! # What each operation does
 //!
 //! See the submodules: [`network`] (network template), [`node`] (identify, commission,
-//! interrogate, deploy, destroy), [`config`] (interfaces, platform), [`storage`] (disks), and
+//! interrogate, deploy, destroy), [`config`] (interfaces, platform), [`storage`] (disks),
+//! [`alias`] (hardware-profile aliases), [`userdata`] (what a deployment ships to the node) and
 //! [`site`] (service checks, images, SSH keys, repositories).
 
+pub mod alias;
 pub mod config;
 pub mod network;
 pub mod node;
 pub mod site;
 pub mod storage;
+pub mod userdata;
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::fmt;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use drydock_core::bootaction::{BootActions, DEFAULT_REPORT_URL, LocationResolver};
 use drydock_core::driver::{
     BuildData, Capabilities, DriverError, DriverErrorKind, Identification, NodeDriver, NodeJob,
     Operation, PlatformCatalog, SiteJob,
@@ -84,6 +90,11 @@ pub struct MaasDriverConfig {
     pub retries: u32,
     /// Upper bound of the client's wait between retries (caps MAAS' `Retry-After`).
     pub max_retry_wait: Duration,
+    /// The embedder's boot action API as deployed nodes reach it (Drydock's
+    /// `bootactions.report_url`, default [`DEFAULT_REPORT_URL`]): written into each node's
+    /// boot action identity file (see [`userdata`]). Use the orchestrator's
+    /// `bootaction_report_url`.
+    pub bootaction_report_url: String,
 }
 
 impl MaasDriverConfig {
@@ -101,6 +112,7 @@ impl MaasDriverConfig {
             skip_bmc_config: false,
             retries: 2,
             max_retry_wait: crate::DEFAULT_MAX_RETRY_WAIT,
+            bootaction_report_url: DEFAULT_REPORT_URL.to_owned(),
         }
     }
 
@@ -141,15 +153,37 @@ impl MaasDriverConfig {
         self.max_retry_wait = wait;
         self
     }
+
+    /// Sets [`MaasDriverConfig::bootaction_report_url`].
+    pub fn bootaction_report_url(mut self, url: impl Into<String>) -> Self {
+        self.bootaction_report_url = url.into();
+        self
+    }
 }
 
 /// The MAAS node driver.
-#[derive(Debug)]
+///
+/// `Debug` shows neither the API key nor any boot action key.
 pub struct MaasDriver {
     client: MaasClient,
     config: MaasDriverConfig,
     /// System ids of nodes already found, by node name (checked before use).
     known: Mutex<HashMap<String, String>>,
+    /// Boot action records, for the key and action ids a deployment ships (see [`userdata`]).
+    bootactions: Option<BootActions>,
+    /// Fetches the `location` of `pkg_list` assets.
+    resolver: Option<Arc<dyn LocationResolver>>,
+}
+
+impl fmt::Debug for MaasDriver {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MaasDriver")
+            .field("client", &self.client)
+            .field("config", &self.config)
+            .field("bootactions", &self.bootactions.is_some())
+            .field("resolver", &self.resolver.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 /// Classifies a client error: the one mapping of [`MaasError`] to [`DriverErrorKind`].
@@ -258,7 +292,25 @@ impl MaasDriver {
             client,
             config,
             known: Mutex::new(HashMap::new()),
+            bootactions: None,
+            resolver: None,
         }
+    }
+
+    /// Lets deployments ship each node's boot action identity (key, action ids, API URL)
+    /// from the records in `actions`, as a root-only file written by cloud-init (see
+    /// [`userdata`]). Give it the orchestrator's store (`BootActions::new(store)`, or
+    /// `Orchestrator::bootactions`). Without it, deployments carry the package lists only.
+    pub fn with_bootactions(mut self, actions: BootActions) -> Self {
+        self.bootactions = Some(actions);
+        self
+    }
+
+    /// Fetches the `location` of `pkg_list` assets with `resolver` (without one, a package
+    /// list with a `location` fails the deployment, naming it).
+    pub fn with_location_resolver(mut self, resolver: Arc<dyn LocationResolver>) -> Self {
+        self.resolver = Some(resolver);
+        self
     }
 
     /// The client.

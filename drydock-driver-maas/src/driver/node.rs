@@ -14,8 +14,10 @@
 //!   `application/xml`, when MAAS has one) and MAAS' commissioning and testing results, one
 //!   [`BuildData`] per script (`maas:commissioning:<script>`), output decoded.
 //! * **Deploy**: a Ready machine is allocated, the node's `owner_data` set as workload
-//!   annotations, and deployment started with the node's image (`distro_series`) and kernel
-//!   (`hwe_kernel`); then (and for a machine already Deploying) the driver waits for Deployed.
+//!   annotations, and deployment started with the node's image (`distro_series`), kernel
+//!   (`hwe_kernel`) and, when boot actions target the node, cloud-init `user_data` with their
+//!   packages and the node's boot action identity (see [`super::userdata`]; no `__baid__` tag);
+//!   then (and for a machine already Deploying) the driver waits for Deployed.
 //!   Deployed is a success without a write. A machine in Failed deployment is a `Permanent`
 //!   error with MAAS' reason (networking releases it before a new attempt).
 //! * **Destroy**: the machine is released (erasing its disks when configured) and the driver
@@ -28,10 +30,15 @@ use drydock_core::driver::{
     BuildData, DriverError, DriverErrorKind, Identification, NodeJob, Operation,
 };
 
-use std::collections::BTreeMap;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use drydock_core::bootaction::{actions_for_node, node_package_list};
+use drydock_core::store::StoreErrorKind;
+use zeroize::{Zeroize, Zeroizing};
 
+use super::userdata::{BootActionIdentity, cloud_config};
 use super::{Cx, MaasDriver, MaasResultExt, Target};
-use crate::details::{details_nics, parse_details};
+use crate::details::{LshwDevice, details_devices, parse_details};
 use crate::models::CommissioningResult;
 use crate::{
     AllocateOptions, CommissionOptions, DeployOptions, MachineQuery, MachineStatus as S,
@@ -324,15 +331,14 @@ impl MaasDriver {
             .cx(cx, "reading the commissioning details")
     }
 
-    /// The machine's NICs from its commissioning data: bus address → name (see
-    /// [`details_nics`]).
-    pub(crate) async fn machine_nics(
+    /// The devices of the machine's commissioning data (see [`details_devices`]).
+    pub(crate) async fn machine_devices(
         &self,
         cx: &Cx,
         sid: &str,
-    ) -> Result<BTreeMap<String, String>, DriverError> {
+    ) -> Result<Vec<LshwDevice>, DriverError> {
         let raw = self.details(cx, sid).await?;
-        details_nics(&raw).map_err(|e| {
+        details_devices(&raw).map_err(|e| {
             cx.permanent(format!(
                 "the commissioning details of machine {sid} are unreadable: {e}"
             ))
@@ -419,13 +425,17 @@ impl MaasDriver {
                         .await
                         .cx(&cx, "setting workload annotations")?;
                 }
-                let opts = DeployOptions {
+                let user_data = self.user_data(&cx, job).await?;
+                let mut opts = DeployOptions {
+                    user_data: user_data.as_ref().map(|u| u.to_string()),
                     distro_series: node.platform.image.clone(),
                     hwe_kernel: node.platform.kernel.clone(),
                     comment: Some("Deployed by Drydock".to_owned()),
-                    ..DeployOptions::default()
                 };
                 let result = self.client.machines().deploy(&sid, &opts).await;
+                if let Some(u) = opts.user_data.as_mut() {
+                    u.zeroize();
+                }
                 let started = [S::Deploying, S::Deployed];
                 self.settle(&cx, &sid, "starting deployment", result, &started)
                     .await?;
@@ -451,6 +461,49 @@ impl MaasDriver {
         )
         .await
         .map(drop)
+    }
+
+    /// The base64 cloud-init user data of the node's deployment (see [`super::userdata`]):
+    /// its packages and, with [`MaasDriver::with_bootactions`], its boot action identity from
+    /// the records of its latest deployment task (made by the orchestrator before Deploy).
+    async fn user_data(
+        &self,
+        cx: &Cx,
+        job: NodeJob<'_>,
+    ) -> Result<Option<Zeroizing<String>>, DriverError> {
+        let node = job.node;
+        if actions_for_node(job.design, &node.name).is_empty() {
+            return Ok(None);
+        }
+        let report_url = self.config.bootaction_report_url.as_str();
+        let mut records = match &self.bootactions {
+            None => Vec::new(),
+            Some(actions) => actions.records_for_node(&node.name).await.map_err(|e| {
+                let kind = if e.kind == StoreErrorKind::Unavailable {
+                    DriverErrorKind::Transient
+                } else {
+                    DriverErrorKind::Permanent
+                };
+                cx.error(kind, format!("reading the node's boot action records: {e}"))
+            })?,
+        };
+        if let Some(latest) = records.last().map(|r| r.task) {
+            records.retain(|r| r.task == latest);
+        } else if self.bootactions.is_some() {
+            tracing::warn!(node = %node.name, "no boot action records: the deployment ships no boot action key");
+        }
+        let design_ref = records.first().map_or("", |r| r.design.0.as_str());
+        let packages = node_package_list(
+            job.design,
+            node,
+            design_ref,
+            report_url,
+            self.resolver.as_deref(),
+        )
+        .map_err(|e| cx.permanent(format!("package lists: {e}")))?;
+        let identity = BootActionIdentity::from_records(&records, report_url);
+        Ok(cloud_config(&packages, identity.as_ref())
+            .map(|doc| Zeroizing::new(STANDARD.encode(doc.as_bytes()))))
     }
 
     pub(crate) async fn do_destroy(&self, job: NodeJob<'_>) -> Result<(), DriverError> {

@@ -12,6 +12,14 @@
 //! * whole devices and partitions naming a volume group become its physical volumes; its logical
 //!   volumes are created in order, formatted and mounted.
 //!
+//! Storage devices are MAAS block devices named like them, except aliases of the node's
+//! hardware profile (`primary_boot: {address: '2:0.0.0', bus_type: scsi}`): they are resolved
+//! through the machine's lshw (read only when a device is an alias) to the block device's
+//! kernel name, as Drydock's `apply_logicalnames` does (see [`super::alias`]). An alias lshw
+//! does not resolve keeps its name when MAAS has a block device of that name; otherwise it is a
+//! `Permanent` error naming it, its bus address and the machine's disks. Two storage devices
+//! resolving to one block device (one of them an alias) are refused.
+//!
 //! Sizes come from [`Size::parse`]: bytes as written; `N%` of the device (partitions) or of the
 //! volume group (logical volumes); `>N` takes the rest of the free space and requires at least
 //! N bytes of it. A size larger than the free space is a `Permanent` error naming both. 4 MiB of
@@ -20,9 +28,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use drydock_core::design::{Filesystem, Size, SizeSpec};
+use drydock_core::design::{DeviceAlias, Filesystem, Size, SizeSpec};
 use drydock_core::driver::{DriverError, NodeJob, Operation};
 
+use super::alias::{AliasError, describe, resolve_block_device, same_device};
 use super::{Cx, MaasDriver, MaasResultExt};
 use crate::models::{BlockDevice, Filesystem as MaasFs, VolumeGroup};
 use crate::{MachineStatus as S, StorageLayoutOptions};
@@ -100,6 +109,24 @@ fn fs_ok(want: Option<&Filesystem>, have: Option<&MaasFs>) -> bool {
     }
 }
 
+/// The machine's block device `name` (what the design's device `design_name` resolved to).
+fn block_named<'a>(
+    cx: &Cx,
+    blocks: &'a [BlockDevice],
+    design_name: &str,
+    name: &str,
+) -> Result<&'a BlockDevice, DriverError> {
+    blocks.iter().find(|b| b.name == name).ok_or_else(|| {
+        if design_name == name {
+            cx.permanent(format!("machine has no block device {name}"))
+        } else {
+            cx.permanent(format!(
+                "machine has no block device {name} (alias {design_name})"
+            ))
+        }
+    })
+}
+
 fn lv_named<'a>(vg: &'a VolumeGroup, lv: &str) -> Option<&'a BlockDevice> {
     let long = format!("{}-{lv}", vg.name);
     vg.logical_volumes
@@ -131,7 +158,8 @@ impl MaasDriver {
             .list()
             .await
             .cx(&cx, "listing volume groups")?;
-        if self.layout_matches(&cx, job, &blocks, &vgs)? {
+        let names = self.device_names(&cx, job, &sid, &blocks).await?;
+        if self.layout_matches(&cx, job, &names, &blocks, &vgs)? {
             return Ok(());
         }
         if m.status != S::Ready {
@@ -149,25 +177,93 @@ impl MaasDriver {
             .set_storage_layout(&sid, &blank)
             .await
             .cx(&cx, "resetting the storage layout")?;
-        self.build_layout(&cx, job, &sid, m.boot_disk.as_ref().map(|b| b.id))
+        self.build_layout(&cx, job, &names, &sid, m.boot_disk.as_ref().map(|b| b.id))
             .await
+    }
+
+    /// The MAAS block device name of each of the node's storage devices, in order: a name that
+    /// is an alias of the node's hardware profile is resolved through the machine's lshw
+    /// ([`super::alias::resolve_block_device`]); when lshw has no device at the alias' address,
+    /// the alias keeps its name if MAAS has a block device of that name, otherwise that is a
+    /// `Permanent` error naming it. Two storage devices (one of them an alias) resolving to one
+    /// block device are a `Permanent` error too. Other names are used as they are.
+    async fn device_names(
+        &self,
+        cx: &Cx,
+        job: NodeJob<'_>,
+        sid: &str,
+        blocks: &[BlockDevice],
+    ) -> Result<Vec<String>, DriverError> {
+        let node = job.node;
+        let profile_name = node.hardware_profile.as_deref().unwrap_or("(none)");
+        let aliases: Vec<Option<&DeviceAlias>> = node
+            .storage_devices
+            .iter()
+            .map(|d| {
+                node.hardware_profile
+                    .as_ref()
+                    .and_then(|p| job.design.site.hardware_profiles.get(p))
+                    .and_then(|p| p.device_aliases.get(&d.name))
+            })
+            .collect();
+        if aliases.iter().all(Option::is_none) {
+            return Ok(node
+                .storage_devices
+                .iter()
+                .map(|d| d.name.clone())
+                .collect());
+        }
+        let fail = |e: AliasError| cx.permanent(format!("storage: {e}")).with_source(e);
+        let devices = self.machine_devices(cx, sid).await?;
+        let mut names = Vec::new();
+        let mut claims = Vec::new();
+        for (dev, alias) in node.storage_devices.iter().zip(&aliases) {
+            let name = match alias {
+                None => dev.name.clone(),
+                Some(a) => match resolve_block_device(&devices, profile_name, &dev.name, a)
+                    .map_err(fail)?
+                {
+                    Some(n) => n,
+                    None if blocks.iter().any(|b| b.name == dev.name) => dev.name.clone(),
+                    None => {
+                        let looked_for = match &a.bus_type {
+                            Some(bus) => format!("no device at {bus}@{}", a.address.trim()),
+                            None => "nothing to look for (the alias has no bus_type)".to_owned(),
+                        };
+                        return Err(fail(AliasError::Unresolved {
+                            profile: profile_name.to_owned(),
+                            alias: dev.name.clone(),
+                            address: a.address.clone(),
+                            reason: format!(
+                                "the machine's commissioning data (lshw) has {looked_for} and \
+                                 the machine has no block device named {} (commissioned disks: {})",
+                                dev.name,
+                                describe(devices.iter().filter(|d| d.class == "disk"))
+                            ),
+                        }));
+                    }
+                },
+            };
+            claims.push((dev.name.clone(), name.clone(), alias.is_some()));
+            names.push(name);
+        }
+        same_device(profile_name, &claims).map_err(fail)?;
+        Ok(names)
     }
 
     fn layout_matches(
         &self,
         cx: &Cx,
         job: NodeJob<'_>,
+        names: &[String],
         blocks: &[BlockDevice],
         vgs: &[VolumeGroup],
     ) -> Result<bool, DriverError> {
         let node = job.node;
         // Expected physical volumes of each VG: ("physical", block id) or ("partition", id).
         let mut pvs: BTreeMap<&str, BTreeSet<(bool, i64)>> = BTreeMap::new();
-        for dev in node.storage_devices.iter() {
-            let blk = blocks
-                .iter()
-                .find(|b| b.name == dev.name)
-                .ok_or_else(|| cx.permanent(format!("machine has no block device {}", dev.name)))?;
+        for (dev, name) in node.storage_devices.iter().zip(names) {
+            let blk = block_named(cx, blocks, &dev.name, name)?;
             if let Some(vg) = &dev.volume_group {
                 pvs.entry(vg).or_default().insert((false, blk.id));
             }
@@ -230,6 +326,7 @@ impl MaasDriver {
         &self,
         cx: &Cx,
         job: NodeJob<'_>,
+        names: &[String],
         sid: &str,
         boot_disk: Option<i64>,
     ) -> Result<(), DriverError> {
@@ -242,11 +339,8 @@ impl MaasDriver {
             .cx(cx, "listing block devices")?;
         let mut pv_blocks: BTreeMap<&str, Vec<i64>> = BTreeMap::new();
         let mut pv_parts: BTreeMap<&str, Vec<i64>> = BTreeMap::new();
-        for dev in node.storage_devices.iter() {
-            let blk = blocks
-                .iter()
-                .find(|b| b.name == dev.name)
-                .ok_or_else(|| cx.permanent(format!("machine has no block device {}", dev.name)))?;
+        for (dev, name) in node.storage_devices.iter().zip(names) {
+            let blk = block_named(cx, blocks.as_slice(), &dev.name, name)?;
             let holds_root = dev
                 .partitions
                 .iter()

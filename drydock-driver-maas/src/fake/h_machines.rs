@@ -176,7 +176,8 @@ fn xml_escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// An lshw document (the shape of `lshw -xml`) listing the machine's NICs under a PCI bus.
+/// An lshw document (the shape of `lshw -xml`) listing the machine's NICs under a PCI bus and
+/// its disks under a SATA controller.
 pub(crate) fn lshw_xml(m: &MachineRec) -> String {
     let mut xml = format!(
         "<?xml version=\"1.0\" standalone=\"yes\" ?>\n<list>\n<node id=\"{}\" claimed=\"true\" class=\"system\">\n <product>Fake MAAS machine</product>\n <node id=\"core\" claimed=\"true\" class=\"bus\">\n",
@@ -190,7 +191,16 @@ pub(crate) fn lshw_xml(m: &MachineRec) -> String {
             mac = xml_escape(&nic.mac),
         ));
     }
-    xml.push_str(" </node>\n</node>\n</list>\n");
+    xml.push_str("  <node id=\"sata\" claimed=\"true\" class=\"storage\" handle=\"PCI:0000:00:17.0\">\n   <description>SATA controller</description>\n   <businfo>pci@0000:00:17.0</businfo>\n");
+    for (i, disk) in m.disks.iter().enumerate() {
+        xml.push_str(&format!(
+            "   <node id=\"disk:{i}\" claimed=\"true\" class=\"disk\" handle=\"SCSI:{i:02}:00:00:00\">\n    <description>ATA Disk</description>\n    <businfo>scsi@{bus}</businfo>\n    <logicalname>/dev/{name}</logicalname>\n    <size units=\"bytes\">{size}</size>\n   </node>\n",
+            bus = xml_escape(&disk.bus),
+            name = xml_escape(&disk.name),
+            size = disk.size,
+        ));
+    }
+    xml.push_str("  </node>\n </node>\n</node>\n</list>\n");
     xml
 }
 
@@ -260,6 +270,18 @@ pub(crate) fn allocate(w: &mut World, f: &Form) -> R {
 pub(crate) fn deploy(w: &mut World, sid: &str, f: &Form) -> R {
     let d = w.durations;
     let m = machine_mut(w, sid)?;
+    // A bad form field is refused before anything changes (MAAS validates the form first).
+    // The answer does not echo the value: user data can hold secrets.
+    if let Some(ud) = f.get("user_data")
+        && base64::engine::general_purpose::STANDARD
+            .decode(ud)
+            .is_err()
+    {
+        return Err(Reply::Json(
+            400,
+            json!({"user_data": ["User data is not valid base64."]}),
+        ));
+    }
     if m.status == S::Ready {
         transition(m, S::Allocated)?;
         m.owner = Some(USER.into());
@@ -273,14 +295,8 @@ pub(crate) fn deploy(w: &mut World, sid: &str, f: &Form) -> R {
             ),
         ));
     }
-    if let Some(ud) = f.get("user_data")
-        && base64::engine::general_purpose::STANDARD
-            .decode(ud)
-            .is_err()
-    {
-        return Err(Reply::Json(400, json!({"user_data": ["Invalid base64."]})));
-    }
     transition(m, S::Deploying)?;
+    m.user_data = f.get("user_data").map(str::to_owned);
     m.distro_series = f
         .get("distro_series")
         .unwrap_or("jammy")
@@ -312,6 +328,7 @@ pub(crate) fn release(w: &mut World, sid: &str, f: &Form) -> R {
         ));
     }
     m.owner = None;
+    m.user_data = None;
     m.annotations.clear();
     m.distro_series.clear();
     m.hwe_kernel = None;

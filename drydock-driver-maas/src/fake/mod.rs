@@ -336,6 +336,16 @@ impl FakeMaas {
         self.world().machines.get(system_id).map(|m| m.status)
     }
 
+    /// The cloud-init `user_data` a machine's current deployment was started with, base64 as
+    /// received (`None`: none sent, or the machine was released since). MAAS hands it to the
+    /// deployed machine and does not show it in the machine's API representation.
+    pub fn machine_user_data(&self, system_id: &str) -> Option<String> {
+        self.world()
+            .machines
+            .get(system_id)
+            .and_then(|m| m.user_data.clone())
+    }
+
     /// Scripts the outcome of a machine's next phases.
     pub fn script(&self, system_id: &str, script: Script) {
         if let Some(m) = self.world().machines.get_mut(system_id) {

@@ -101,6 +101,18 @@ pub(crate) struct MachineRec {
     pub results: Vec<(String, i64, i64)>,
     /// The NICs commissioning found (what `op=details` lists in lshw).
     pub nics: Vec<NicRec>,
+    /// The disks commissioning found (what `op=details` lists in lshw).
+    pub disks: Vec<DiskRec>,
+    /// The base64 cloud-init `user_data` of the current deployment, as received.
+    pub user_data: Option<String>,
+}
+
+/// A disk of the machine's hardware: kernel name, SCSI bus address and size.
+#[derive(Debug, Clone)]
+pub(crate) struct DiskRec {
+    pub name: String,
+    pub bus: String,
+    pub size: u64,
 }
 
 /// A NIC of the machine's hardware: name, MAC and PCI bus address.
@@ -169,6 +181,10 @@ pub(crate) struct World {
     /// NICs (name, PCI bus address) of machines enlisted without their own list.
     pub default_nics: Vec<(String, String)>,
 }
+
+/// The disks of every machine: kernel name and SCSI bus address (lshw `businfo` without
+/// `scsi@`), the first one 500 GB, the second 400 GB.
+pub(crate) const DISKS: [(&str, &str); 2] = [("sda", "0:0.0.0"), ("sdb", "2:0.0.0")];
 
 /// MAAS' system-id alphabet (base-24 "znums").
 const ZNUM: &[u8] = b"34678abcdefghkmnpqrstwxy";
@@ -302,7 +318,8 @@ impl World {
             .map(|v| v.id)
     }
 
-    /// Adds a machine in `New` with two NICs and two disks; returns its system id.
+    /// Adds a machine in `New` with the default NICs and the two disks of [`DISKS`]; returns its
+    /// system id.
     pub(crate) fn add_machine(&mut self, hostname: Option<String>, bmc: Option<String>) -> String {
         let nics = self.default_nics.clone();
         self.add_machine_with_nics(hostname, bmc, &nics)
@@ -344,16 +361,23 @@ impl World {
             });
         }
         let mut blocks = Vec::new();
-        for (i, name) in ["sda", "sdb"].iter().enumerate() {
+        let mut disks = Vec::new();
+        for (i, (name, bus)) in DISKS.iter().enumerate() {
             let id = self.id();
+            let size = 500_000_000_000 - (i as u64) * 100_000_000_000;
             blocks.push(BlockRec {
                 id,
                 name: (*name).into(),
-                size: 500_000_000_000 - (i as u64) * 100_000_000_000,
+                size,
                 virtual_of: None,
                 fs: None,
                 partitions: vec![],
                 boot: i == 0,
+            });
+            disks.push(DiskRec {
+                name: (*name).into(),
+                bus: (*bus).into(),
+                size,
             });
         }
         let m = MachineRec {
@@ -381,6 +405,8 @@ impl World {
             vgs: vec![],
             results: vec![],
             nics,
+            disks,
+            user_data: None,
         };
         self.machines.insert(system_id.clone(), m);
         system_id
