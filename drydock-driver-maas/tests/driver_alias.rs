@@ -52,23 +52,25 @@ data:
     )
 }
 
-/// A fake with one machine for node 1 whose NICs have names unlike the aliases.
-async fn fake_with_vendor_names() -> FakeMaas {
+/// A fake with one machine for node 1 with these NICs, listed by lshw in this order.
+async fn fake_with_nics(nics: &[FakeNic]) -> FakeMaas {
     let fake = FakeMaas::builder()
         .auto_tick(Duration::from_millis(5))
         .start()
         .await
         .expect("fake starts");
-    fake.add_machine_with_nics(
-        "enlisted-1",
-        &bmc(1),
-        &[
-            FakeNic::new("eno12399np0", "0000:19:00.0"),
-            FakeNic::new("eno12409np1", "0000:19:00.1"),
-            FakeNic::new("ens3f0", "0000:3b:00.0"),
-        ],
-    );
+    fake.add_machine_with_nics("enlisted-1", &bmc(1), nics);
     fake
+}
+
+/// A fake with one machine for node 1 whose NICs have names unlike the aliases.
+async fn fake_with_vendor_names() -> FakeMaas {
+    fake_with_nics(&[
+        FakeNic::new("eno12399np0", "0000:19:00.0"),
+        FakeNic::new("eno12409np1", "0000:19:00.1"),
+        FakeNic::new("ens3f0", "0000:3b:00.0"),
+    ])
+    .await
 }
 
 async fn ready(d: &drydock_driver_maas::MaasDriver, design: &CompiledDesign) -> String {
@@ -196,23 +198,14 @@ async fn interrogation_returns_the_lshw_xml() {
 /// add-in ports, listed by lshw in this order: `ens5f0` (5e:00.0), `ens3f0` (3b:00.0),
 /// `ens3f1` (3b:00.1).
 async fn fake_with_add_in_cards() -> FakeMaas {
-    let fake = FakeMaas::builder()
-        .auto_tick(Duration::from_millis(5))
-        .start()
-        .await
-        .expect("fake starts");
-    fake.add_machine_with_nics(
-        "enlisted-1",
-        &bmc(1),
-        &[
-            FakeNic::new("eno12399np0", "0000:19:00.0"),
-            FakeNic::new("eno12409np1", "0000:19:00.1"),
-            FakeNic::new("ens5f0", "0000:5e:00.0"),
-            FakeNic::new("ens3f0", "0000:3b:00.0"),
-            FakeNic::new("ens3f1", "0000:3b:00.1"),
-        ],
-    );
-    fake
+    fake_with_nics(&[
+        FakeNic::new("eno12399np0", "0000:19:00.0"),
+        FakeNic::new("eno12409np1", "0000:19:00.1"),
+        FakeNic::new("ens5f0", "0000:5e:00.0"),
+        FakeNic::new("ens3f0", "0000:3b:00.0"),
+        FakeNic::new("ens3f1", "0000:3b:00.1"),
+    ])
+    .await
 }
 
 /// The MAAS interfaces of machine `sid` linked to subnet `cidr`, by name.

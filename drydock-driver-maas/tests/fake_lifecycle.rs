@@ -26,6 +26,19 @@ async fn fake(n: usize) -> FakeMaas {
         .unwrap()
 }
 
+/// A fake with one machine, commissioned (Ready), and its system id.
+async fn commissioned() -> (FakeMaas, String) {
+    let fake = fake(1).await;
+    let sid = fake.machine_ids()[0].clone();
+    fake.client()
+        .machines()
+        .commission(&sid, &Default::default())
+        .await
+        .unwrap();
+    fake.advance(5);
+    (fake, sid)
+}
+
 #[tokio::test]
 async fn commission_reaches_ready_only_as_the_clock_advances() {
     let fake = fake(1).await;
@@ -62,14 +75,8 @@ async fn commission_reaches_ready_only_as_the_clock_advances() {
 
 #[tokio::test]
 async fn allocate_deploy_release_follow_the_table() {
-    let fake = fake(1).await;
+    let (fake, sid) = commissioned().await;
     let c = fake.client();
-    let sid = fake.machine_ids()[0].clone();
-    c.machines()
-        .commission(&sid, &Default::default())
-        .await
-        .unwrap();
-    fake.advance(5);
     let opts = AllocateOptions {
         system_id: Some(sid.clone()),
         ..Default::default()
@@ -120,14 +127,8 @@ async fn allocate_deploy_release_follow_the_table() {
 
 #[tokio::test]
 async fn deploy_refuses_user_data_that_is_not_base64_and_changes_nothing() {
-    let fake = fake(1).await;
+    let (fake, sid) = commissioned().await;
     let c = fake.client();
-    let sid = fake.machine_ids()[0].clone();
-    c.machines()
-        .commission(&sid, &Default::default())
-        .await
-        .unwrap();
-    fake.advance(5);
     assert_eq!(fake.machine_status(&sid), Some(S::Ready));
     let secret = "#cloud-config: not base64 {key: s3cr3t}";
     let deploy = DeployOptions {
@@ -318,14 +319,8 @@ async fn a_transient_409_on_a_post_is_retried_and_applied_once() {
 
 #[tokio::test]
 async fn a_504_after_an_applied_write_is_not_retried() {
-    let fake = fake(1).await;
+    let (fake, sid) = commissioned().await;
     let c = fake.client();
-    let sid = fake.machine_ids()[0].clone();
-    c.machines()
-        .commission(&sid, &Default::default())
-        .await
-        .unwrap();
-    fake.advance(5);
     fake.inject(
         Fault::on("POST", "machines/", Some("allocate"))
             .action(FaultAction::GatewayTimeoutAfterWrite),
@@ -352,14 +347,8 @@ async fn a_504_after_an_applied_write_is_not_retried() {
 
 #[tokio::test]
 async fn dropped_connections_surface_as_transport_errors() {
-    let fake = fake(1).await;
+    let (fake, sid) = commissioned().await;
     let c = fake.client();
-    let sid = fake.machine_ids()[0].clone();
-    c.machines()
-        .commission(&sid, &Default::default())
-        .await
-        .unwrap();
-    fake.advance(5);
     fake.inject(Fault::on("POST", "machines/", Some("deploy")).action(FaultAction::DropAfterWrite));
     let err = c
         .machines()
