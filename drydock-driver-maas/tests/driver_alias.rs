@@ -241,6 +241,19 @@ fn alias_error(e: &DriverError) -> &AliasError {
         .unwrap_or_else(|| panic!("no AliasError under {e:?}"))
 }
 
+/// Applies networking to node 1 over the add-in card machine, with `extra` aliasing its PXE
+/// interface as `pxe_nic`: the error, once checked that nothing was written.
+async fn pxe_alias_refused(extra: &str) -> DriverError {
+    let fake = fake_with_add_in_cards().await;
+    let d = driver(&fake);
+    let design = aliased_design(extra, "pxe_nic");
+    ready(&d, &design).await;
+    let writes = fake.write_count();
+    let e = d.apply_networking(job(&design, "n01")).await.unwrap_err();
+    assert_eq!(fake.write_count(), writes, "nothing written");
+    e
+}
+
 #[tokio::test]
 async fn a_regexp_alias_is_the_first_matching_nic_in_lshw_order() {
     let fake = fake_with_add_in_cards().await;
@@ -268,15 +281,10 @@ async fn a_regexp_alias_is_the_first_matching_nic_in_lshw_order() {
 
 #[tokio::test]
 async fn a_regexp_alias_matching_no_nic_is_permanent_and_names_it() {
-    let fake = fake_with_add_in_cards().await;
-    let d = driver(&fake);
     // 0000:19:00.0 would match unanchored (":00.0"), but not from the start.
     let extra =
         "    pxe_nic: {address: 'regexp:00\\.0|0000:af:', dev_type: 'any', bus_type: pci}\n";
-    let design = aliased_design(extra, "pxe_nic");
-    ready(&d, &design).await;
-    let writes = fake.write_count();
-    let e = d.apply_networking(job(&design, "n01")).await.unwrap_err();
+    let e = pxe_alias_refused(extra).await;
     permanent_naming(
         &e,
         &[
@@ -290,18 +298,12 @@ async fn a_regexp_alias_matching_no_nic_is_permanent_and_names_it() {
         ],
     );
     assert!(matches!(alias_error(&e), AliasError::Unresolved { .. }));
-    assert_eq!(fake.write_count(), writes, "nothing written");
 }
 
 #[tokio::test]
 async fn an_invalid_regexp_is_a_typed_permanent_error_naming_profile_alias_and_pattern() {
-    let fake = fake_with_add_in_cards().await;
-    let d = driver(&fake);
     let extra = "    pxe_nic: {address: 'regexp:0000:(3b|5e', dev_type: 'any', bus_type: pci}\n";
-    let design = aliased_design(extra, "pxe_nic");
-    ready(&d, &design).await;
-    let writes = fake.write_count();
-    let e = d.apply_networking(job(&design, "n01")).await.unwrap_err();
+    let e = pxe_alias_refused(extra).await;
     permanent_naming(
         &e,
         &[
@@ -325,19 +327,13 @@ async fn an_invalid_regexp_is_a_typed_permanent_error_naming_profile_alias_and_p
         }
         other => panic!("{other:?}"),
     }
-    assert_eq!(fake.write_count(), writes, "nothing written");
 }
 
 #[tokio::test]
 async fn two_aliases_resolving_to_one_nic_are_refused() {
-    let fake = fake_with_add_in_cards().await;
-    let d = driver(&fake);
     // The PXE alias finds the first LOM port, which the bond's lom0 names too.
     let extra = "    pxe_nic: {address: 'regexp:0000:19:00', dev_type: 'any', bus_type: pci}\n";
-    let design = aliased_design(extra, "pxe_nic");
-    ready(&d, &design).await;
-    let writes = fake.write_count();
-    let e = d.apply_networking(job(&design, "n01")).await.unwrap_err();
+    let e = pxe_alias_refused(extra).await;
     permanent_naming(&e, &["pxe_nic", "lom0", "eno12399np0", "only once"]);
     assert_eq!(
         alias_error(&e),
@@ -348,7 +344,6 @@ async fn two_aliases_resolving_to_one_nic_are_refused() {
             device: "eno12399np0".into(),
         }
     );
-    assert_eq!(fake.write_count(), writes, "nothing written");
 }
 
 /// [`aliased_design`] whose storage device `sda` is named `primary_boot` instead, with
