@@ -153,9 +153,8 @@ fn parse() -> Result<Args, String> {
 }
 
 /// The MAAS node driver, when `--maas-url` is given; the key comes from the environment and is
-/// never printed (errors name the variable, not its value). Deployments ship each node's boot
-/// action identity from the records in `store` (through cloud-init `user_data`).
-fn maas_driver(args: &Args, store: &Arc<dyn Store>) -> Result<Option<Arc<dyn NodeDriver>>, String> {
+/// never printed (errors name the variable, not its value).
+fn maas_driver(args: &Args) -> Result<Option<Arc<dyn NodeDriver>>, String> {
     let (Some(url), Some(var)) = (&args.maas_url, &args.maas_key_env) else {
         return Ok(None);
     };
@@ -164,9 +163,7 @@ fn maas_driver(args: &Args, store: &Arc<dyn Store>) -> Result<Option<Arc<dyn Nod
         .parse()
         .map_err(|e| format!("--maas-key-env {var}: {e}"))?;
     let config = MaasDriverConfig::new(url.clone(), key).poll_interval(args.maas_poll);
-    let driver = MaasDriver::new(config)
-        .map_err(|e| format!("--maas-url {url}: {e}"))?
-        .with_bootactions(BootActions::new(store.clone()));
+    let driver = MaasDriver::new(config).map_err(|e| format!("--maas-url {url}: {e}"))?;
     Ok(Some(Arc::new(driver)))
 }
 
@@ -440,7 +437,7 @@ async fn run(args: &Args) -> Result<bool, String> {
         max_backoff: Duration::from_secs(2),
         jitter: true,
     };
-    let maas = maas_driver(args, &store)?;
+    let maas = maas_driver(args)?;
     let node_driver = match &maas {
         Some(d) => d.clone(),
         None => Arc::new(world.node_driver()),
