@@ -94,7 +94,7 @@ fn setup_floor(
 /// DeployNodes' four calls for every node, all nodes at once, with nothing around them.
 async fn floor(driver: &dyn NodeDriver, design: &CompiledDesign) -> usize {
     let nodes = design.nodes.values().map(|node| async move {
-        let job = NodeJob { node, design };
+        let job = NodeJob::new(node, design);
         driver.apply_networking(job).await.unwrap();
         driver.apply_storage(job).await.unwrap();
         driver.apply_platform(job).await.unwrap();

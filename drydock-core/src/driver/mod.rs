@@ -12,7 +12,9 @@ mod node;
 mod oob;
 
 pub use error::{DriverError, DriverErrorKind};
-pub use node::{BuildData, Identification, NodeDriver, NodeJob, PlatformCatalog, SiteJob};
+pub use node::{
+    BuildData, DeployBootActions, Identification, NodeDriver, NodeJob, PlatformCatalog, SiteJob,
+};
 pub use oob::{
     BootDevice, BootPersistence, OobDriver, OobFacts, OobTarget, PowerAction, PowerState,
 };

@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use super::{Capabilities, DriverError};
+use crate::bootaction::BootActionRecord;
 use crate::design::{CompiledDesign, CompiledNode};
 
 /// The images and kernels a provisioner offers: image → kernels.
@@ -23,13 +24,58 @@ pub struct SiteJob<'a> {
 }
 
 /// A job on one node: the node's compiled design and the design it belongs to (for its
-/// networks, links and racks).
+/// networks, links and racks), and, for Deploy, what the node needs to report its boot actions.
+///
+/// ```
+/// # use drydock_core::design::{compile, ingest_sources, Source};
+/// # use drydock_core::driver::NodeJob;
+/// let text = "schema: drydock/Network/v1\nmetadata: {name: oob}\ndata: {cidr: 10.0.0.0/8}\n\
+///     ---\nschema: drydock/BaremetalNode/v1\nmetadata: {name: n01}\n\
+///     data: {addressing: [{network: oob, address: 10.0.0.1}]}\n";
+/// let design = compile(ingest_sources(&[Source::new("site.yaml", text)]).unwrap()).unwrap();
+/// let job = NodeJob::new(design.node("n01").unwrap(), &design);
+/// assert_eq!(job.node.name, "n01");
+/// assert!(job.bootactions.is_none());
+/// ```
 #[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
 pub struct NodeJob<'a> {
     /// The node.
     pub node: &'a CompiledNode,
     /// The whole design.
     pub design: &'a CompiledDesign,
+    /// With Deploy, when boot actions target the node: the node's records for this deployment
+    /// (action ids, and the identity key the node proves itself with) and where it reports.
+    /// A provisioner ships them to the node; `None` for other operations.
+    pub bootactions: Option<DeployBootActions<'a>>,
+}
+
+impl<'a> NodeJob<'a> {
+    /// A job on `node` of `design`.
+    pub fn new(node: &'a CompiledNode, design: &'a CompiledDesign) -> Self {
+        NodeJob {
+            node,
+            design,
+            bootactions: None,
+        }
+    }
+
+    /// The job carrying the node's boot action records for its deployment.
+    pub fn with_bootactions(mut self, bootactions: DeployBootActions<'a>) -> Self {
+        self.bootactions = Some(bootactions);
+        self
+    }
+}
+
+/// A deployment's boot actions, as the node needs them: made by the orchestrator before the
+/// Deploy step. `Debug` does not show the key.
+#[derive(Clone, Copy, Debug)]
+pub struct DeployBootActions<'a> {
+    /// The node's records for this deployment (one per boot action, sharing one key).
+    pub records: &'a [BootActionRecord],
+    /// Where the node reports its boot actions (the orchestrator's
+    /// `bootaction_report_url`).
+    pub report_url: &'a str,
 }
 
 /// Whether the provisioner knows a node.

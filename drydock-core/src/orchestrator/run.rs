@@ -438,7 +438,7 @@ impl Runner {
                 self.skip(None, step);
                 continue;
             }
-            let outcome = self.step(None, step, timer.as_mut()).await;
+            let outcome = self.step(None, step, &[], timer.as_mut()).await;
             if outcome.is_err() && self.cancelled() {
                 self.task_lock().result.failure(None);
                 return Ok(true);

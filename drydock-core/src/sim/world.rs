@@ -13,9 +13,9 @@ use serde::{Deserialize, Serialize};
 use crate::bootaction::{BootActions, ReportStatus};
 use crate::design::OobType;
 use crate::driver::{
-    BootDevice, BootPersistence, BuildData, Capabilities, DriverError, DriverErrorKind,
-    Identification, NodeDriver, NodeJob, OobDriver, OobFacts, OobTarget, Operation,
-    PlatformCatalog, PowerAction, PowerState, SiteJob,
+    BootDevice, BootPersistence, BuildData, Capabilities, DeployBootActions, DriverError,
+    DriverErrorKind, Identification, NodeDriver, NodeJob, OobDriver, OobFacts, OobTarget,
+    Operation, PlatformCatalog, PowerAction, PowerState, SiteJob,
 };
 
 /// Settings of a simulated world.
@@ -162,6 +162,8 @@ pub struct SimWorld {
     inner: Arc<Inner>,
 }
 
+mod bootactions;
+
 fn splitmix(state: &mut u64) -> u64 {
     *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
     let mut z = *state;
@@ -231,72 +233,6 @@ impl SimWorld {
         lock(&self.inner.faults)
             .hangs
             .insert((node.to_owned(), operation));
-    }
-
-    /// Lets deployed nodes report their boot actions through `actions` (normally
-    /// [`Orchestrator::bootactions`](crate::orchestrator::Orchestrator::bootactions) over the
-    /// orchestrator's store), as real nodes do through the embedder's report endpoint.
-    ///
-    /// After each successful `deploy`, the node reads its boot action records that are not
-    /// final yet (a real node learns its ids and key from the provisioner) and reports them with
-    /// its key as its outcome says. Without this call nodes report nothing.
-    pub fn report_bootactions(&self, actions: BootActions) {
-        *lock(&self.inner.bootactions) = Some(actions);
-    }
-
-    /// Sets what `node` reports for its boot actions (instead of
-    /// [`SimConfig::bootaction_outcome`]).
-    pub fn set_bootaction_outcome(&self, node: &str, outcome: SimBootAction) {
-        lock(&self.inner.bootaction_outcomes).insert(node.to_owned(), outcome);
-    }
-
-    /// Reports `node`'s pending signalling boot actions as configured (after a deploy).
-    async fn run_bootactions(&self, node: &str) {
-        let Some(actions) = lock(&self.inner.bootactions).clone() else {
-            return;
-        };
-        let outcome = lock(&self.inner.bootaction_outcomes)
-            .get(node)
-            .copied()
-            .unwrap_or(self.inner.config.bootaction_outcome);
-        let last = match outcome {
-            SimBootAction::Silent => return,
-            SimBootAction::Success => (ReportStatus::Success, "Bootaction completed.", false),
-            SimBootAction::Failure => (
-                ReportStatus::Failure,
-                "Bootaction failed (simulated).",
-                true,
-            ),
-        };
-        let records = match actions.records_for_node(node).await {
-            Ok(r) => r,
-            Err(e) => {
-                tracing::warn!(node, error = %e, "sim: cannot read boot actions");
-                return;
-            }
-        };
-        for r in records
-            .iter()
-            .filter(|r| r.signaling && !r.status.is_final())
-        {
-            let key = r.identity_key.to_hex();
-            let reports = [
-                (
-                    ReportStatus::Running,
-                    "Bootaction starting execution.",
-                    false,
-                ),
-                last,
-            ];
-            for (status, text, error) in reports {
-                if let Err(e) = actions
-                    .report(r.action_id, Some(&key), status, &[(text.to_owned(), error)])
-                    .await
-                {
-                    tracing::warn!(node, action = %r.action_name, error = %e, "sim: report refused");
-                }
-            }
-        }
     }
 
     /// Removes every injected permanent failure and hang.
@@ -746,7 +682,7 @@ impl NodeDriver for SimNodeDriver {
                 Ok(())
             })
             .await?;
-        self.world.run_bootactions(node).await;
+        self.world.run_bootactions(node, job.bootactions).await;
         Ok(())
     }
     async fn destroy(&self, job: NodeJob<'_>) -> Result<(), DriverError> {

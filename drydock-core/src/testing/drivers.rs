@@ -111,10 +111,7 @@ pub async fn node_conformance(driver: &dyn NodeDriver, design: &CompiledDesign, 
     let compiled = design
         .node(node)
         .unwrap_or_else(|| panic!("the design has no node {node}"));
-    let job = NodeJob {
-        node: compiled,
-        design,
-    };
+    let job = NodeJob::new(compiled, design);
     let site = SiteJob { design };
     driver
         .validate_services()

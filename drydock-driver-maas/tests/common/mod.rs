@@ -193,10 +193,7 @@ pub fn driver(fake: &FakeMaas) -> MaasDriver {
 
 /// The job of node `name`.
 pub fn job<'a>(design: &'a CompiledDesign, name: &str) -> NodeJob<'a> {
-    NodeJob {
-        node: design.node(name).expect("node in design"),
-        design,
-    }
+    NodeJob::new(design.node(name).expect("node in design"), design)
 }
 
 /// The site job.

@@ -59,11 +59,14 @@ impl Runner {
                     }
                     continue;
                 }
-                if step == Step::Deploy {
-                    // The node's boot action ids and key exist before it is deployed.
-                    self.create_bootactions(node).await?;
-                }
-                let outcome = self.step(Some(node), step, timer.as_mut()).await;
+                // The node's boot action ids and key exist before it is deployed, and go to
+                // the provisioner with the Deploy step.
+                let records = if step == Step::Deploy {
+                    self.create_bootactions(node).await?
+                } else {
+                    Vec::new()
+                };
+                let outcome = self.step(Some(node), step, &records, timer.as_mut()).await;
                 if outcome.is_err() && self.cancelled() {
                     // Abandoned by cancellation (or failed while cancelling): not journaled, the
                     // task ends terminated.
@@ -100,7 +103,7 @@ impl Runner {
         timer: Pin<&mut AttemptTimer>,
     ) -> Result<Option<bool>> {
         let name = Some(node.name.as_str());
-        match self.step(Some(node), Step::IdentifyNode, timer).await {
+        match self.step(Some(node), Step::IdentifyNode, &[], timer).await {
             Ok(Some(Identification::Known { .. })) => {
                 self.journal(name, Step::IdentifyNode, Ok(None), |_| {})
                     .await?;

@@ -3,6 +3,8 @@
 use std::pin::Pin;
 
 use super::*;
+use crate::bootaction::BootActionRecord;
+use crate::driver::DeployBootActions;
 
 pub(super) fn operation(step: Step) -> Operation {
     match step {
@@ -46,10 +48,12 @@ fn deadline(timeout: Duration) -> tokio::time::Instant {
 
 impl Runner {
     /// Runs a step with its timeout (on `timer`) and retries. Ok carries identify's answer.
+    /// `bootactions`: the node's records for Deploy (empty otherwise).
     pub(super) async fn step(
         &self,
         node: Option<&CompiledNode>,
         step: Step,
+        bootactions: &[BootActionRecord],
         mut timer: Pin<&mut AttemptTimer>,
     ) -> std::result::Result<Option<Identification>, (DriverError, u32)> {
         let cfg = &self.orch.inner.config;
@@ -89,7 +93,7 @@ impl Runner {
                 // A call that ends at its deadline counts as finished, as with
                 // `tokio::time::timeout`, and so does one that ends as the task is cancelled.
                 biased;
-                out = self.call(node, step) => out,
+                out = self.call(node, step, bootactions) => out,
                 () = timer.as_mut() => Err(DriverError::new(
                     DriverErrorKind::TimedOut,
                     "orchestrator",
@@ -186,14 +190,18 @@ impl Runner {
         &self,
         node: Option<&CompiledNode>,
         step: Step,
+        bootactions: &[BootActionRecord],
     ) -> std::result::Result<Option<Identification>, DriverError> {
         let Some(node) = node else {
             return Box::pin(self.call_site(step)).await.map(|()| None);
         };
-        let job = NodeJob {
-            node,
-            design: &self.design,
-        };
+        let mut job = NodeJob::new(node, &self.design);
+        if !bootactions.is_empty() {
+            job = job.with_bootactions(DeployBootActions {
+                records: bootactions,
+                report_url: &self.orch.inner.config.bootaction_report_url,
+            });
+        }
         match step {
             Step::IdentifyNode => return Ok(Some(self.node_driver()?.identify_node(job).await?)),
             Step::ConfigureHardware => self.node_driver()?.configure_hardware(job).await?,
@@ -237,10 +245,7 @@ impl Runner {
         node: &CompiledNode,
         step: Step,
     ) -> std::result::Result<(), DriverError> {
-        let job = NodeJob {
-            node,
-            design: &self.design,
-        };
+        let job = NodeJob::new(node, &self.design);
         match step {
             Step::InterrogateOob => {
                 let (d, t) = self.oob(node, Operation::InterrogateOob)?;
