@@ -14,7 +14,7 @@ use common::{driver, fake, job};
 use drydock_core::bootaction::{BootActionRecord, BootActions};
 use drydock_core::design::yaml::{Value as Yaml, parse_document, split_documents};
 use drydock_core::design::{CompiledDesign, compile, ingest_str};
-use drydock_core::driver::{DriverErrorKind, Identification, NodeDriver};
+use drydock_core::driver::{DeployBootActions, DriverErrorKind, Identification, NodeDriver};
 use drydock_core::store::{DesignId, MemoryStore};
 use drydock_core::task::TaskId;
 use drydock_driver_maas::MaasDriver;
@@ -237,6 +237,40 @@ async fn deploy_ships_packages_and_a_root_only_identity_file_never_a_tag() {
             m.tag_names
         );
     }
+}
+
+#[tokio::test]
+async fn the_records_a_deploy_job_carries_are_shipped_and_win() {
+    // The orchestrator's way: the Deploy job carries this deployment's records and report URL;
+    // the driver's own store handle (holding a newer, unrelated set) and URL are not used.
+    let fake = fake(1).await;
+    let stale = BootActions::new(Arc::new(MemoryStore::new()));
+    let d = driver_with(&fake, &stale);
+    let design = design();
+    let sid = ready(&d, &design, "n01").await;
+    let orchestrators = BootActions::new(Arc::new(MemoryStore::new()));
+    let recs = records(&orchestrators, &design, "n01").await;
+    let other = records(&stale, &design, "n01").await;
+    let url = "http://orchestrator.test/api/v1.0/bootactions/";
+    let deploy = job(&design, "n01").with_bootactions(DeployBootActions {
+        records: &recs,
+        report_url: url,
+    });
+    let key = recs[0].identity_key.to_hex();
+    assert!(
+        !format!("{deploy:?}").contains(&key),
+        "Debug of the job shows the key"
+    );
+    d.deploy(deploy).await.unwrap();
+    let doc = cloud_config(&fake.machine_user_data(&sid).expect("user_data"));
+    let file = doc["write_files"][0]["content"]
+        .as_str()
+        .expect("identity file");
+    let identity: Value = serde_json::from_str(file).unwrap();
+    assert_eq!(identity["identity_key"], key);
+    assert_ne!(identity["identity_key"], other[0].identity_key.to_hex());
+    assert_eq!(identity["report_url"], url);
+    assert_eq!(identity["actions"].as_array().unwrap().len(), recs.len());
 }
 
 #[tokio::test]

@@ -91,9 +91,8 @@ pub struct MaasDriverConfig {
     /// Upper bound of the client's wait between retries (caps MAAS' `Retry-After`).
     pub max_retry_wait: Duration,
     /// The embedder's boot action API as deployed nodes reach it (Drydock's
-    /// `bootactions.report_url`, default [`DEFAULT_REPORT_URL`]): written into each node's
-    /// boot action identity file (see [`userdata`]). Use the orchestrator's
-    /// `bootaction_report_url`.
+    /// `bootactions.report_url`, default [`DEFAULT_REPORT_URL`]), for deploy jobs that do not
+    /// carry it: the orchestrator's jobs carry its own `bootaction_report_url`, which wins.
     pub bootaction_report_url: String,
 }
 
@@ -297,10 +296,13 @@ impl MaasDriver {
         }
     }
 
-    /// Lets deployments ship each node's boot action identity (key, action ids, API URL)
-    /// from the records in `actions`, as a root-only file written by cloud-init (see
-    /// [`userdata`]). Give it the orchestrator's store (`BootActions::new(store)`, or
-    /// `Orchestrator::bootactions`). Without it, deployments carry the package lists only.
+    /// Where deployments find the node's boot action records when the deploy job does not
+    /// carry them (the driver used without the orchestrator, whose Deploy jobs always carry
+    /// them): the records of the node's latest deployment task in `actions`' store.
+    ///
+    /// Either way each node's boot action identity (key, action ids, API URL) is shipped as a
+    /// root-only file written by cloud-init (see [`userdata`]); with neither, deployments carry
+    /// the package lists only.
     pub fn with_bootactions(mut self, actions: BootActions) -> Self {
         self.bootactions = Some(actions);
         self

@@ -464,8 +464,9 @@ impl MaasDriver {
     }
 
     /// The base64 cloud-init user data of the node's deployment (see [`super::userdata`]):
-    /// its packages and, with [`MaasDriver::with_bootactions`], its boot action identity from
-    /// the records of its latest deployment task (made by the orchestrator before Deploy).
+    /// its packages and its boot action identity, from the records the job carries (the
+    /// orchestrator makes them before Deploy) or else, with [`MaasDriver::with_bootactions`],
+    /// from those of the node's latest deployment task.
     async fn user_data(
         &self,
         cx: &Cx,
@@ -475,10 +476,13 @@ impl MaasDriver {
         if actions_for_node(job.design, &node.name).is_empty() {
             return Ok(None);
         }
-        let report_url = self.config.bootaction_report_url.as_str();
-        let mut records = match &self.bootactions {
-            None => Vec::new(),
-            Some(actions) => actions.records_for_node(&node.name).await.map_err(|e| {
+        let report_url = job
+            .bootactions
+            .map_or(self.config.bootaction_report_url.as_str(), |b| b.report_url);
+        let mut records = match (job.bootactions, &self.bootactions) {
+            (Some(given), _) => given.records.to_vec(),
+            (None, None) => Vec::new(),
+            (None, Some(actions)) => actions.records_for_node(&node.name).await.map_err(|e| {
                 let kind = if e.kind == StoreErrorKind::Unavailable {
                     DriverErrorKind::Transient
                 } else {
@@ -489,7 +493,7 @@ impl MaasDriver {
         };
         if let Some(latest) = records.last().map(|r| r.task) {
             records.retain(|r| r.task == latest);
-        } else if self.bootactions.is_some() {
+        } else if job.bootactions.is_some() || self.bootactions.is_some() {
             tracing::warn!(node = %node.name, "no boot action records: the deployment ships no boot action key");
         }
         let design_ref = records.first().map_or("", |r| r.design.0.as_str());
