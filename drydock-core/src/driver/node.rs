@@ -135,7 +135,9 @@ pub trait NodeDriver: Send + Sync + std::fmt::Debug {
     async fn apply_storage(&self, job: NodeJob<'_>) -> Result<(), DriverError>;
     /// Sets the node's image, kernel, kernel parameters and tags.
     async fn apply_platform(&self, job: NodeJob<'_>) -> Result<(), DriverError>;
-    /// Deploys the node and waits until it is deployed.
+    /// Deploys the node and waits until it is deployed. When boot actions target the node,
+    /// `job.bootactions` holds its records and key for this deployment: ship them to the node
+    /// over a channel only the node can read (never in logs, errors or shared labels).
     async fn deploy(&self, job: NodeJob<'_>) -> Result<(), DriverError>;
     /// Releases and removes the node.
     async fn destroy(&self, job: NodeJob<'_>) -> Result<(), DriverError>;
