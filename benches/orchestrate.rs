@@ -16,6 +16,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+#[path = "common/sim_site.rs"]
+mod sim_site;
+
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use drydock::core::design::{CompiledDesign, Source};
 use drydock::core::driver::{NodeDriver, NodeJob};
@@ -24,21 +27,7 @@ use drydock::core::sim::{SimConfig, SimWorld};
 use drydock::core::store::MemoryStore;
 use drydock::core::task::{Action, ResultStatus, TaskId};
 use futures::StreamExt;
-
-fn site(n: usize) -> String {
-    let mut s = String::from(
-        "schema: drydock/Network/v1\nmetadata: {name: oob}\ndata: {cidr: 10.0.0.0/8}\n",
-    );
-    for i in 0..n {
-        s.push_str(&format!(
-            "---\nschema: drydock/BaremetalNode/v1\nmetadata: {{name: node{i:05}}}\ndata:\n  addressing: [{{network: oob, address: 10.{}.{}.{}}}]\n  oob: {{type: ipmi, network: oob}}\n",
-            i >> 16,
-            (i >> 8) & 255,
-            i & 255
-        ));
-    }
-    s
-}
+use sim_site::site;
 
 /// An orchestrator over commissioned simulated nodes, and a queued DeployNodes task.
 fn setup(rt: &tokio::runtime::Runtime, text: &str, latency: Duration) -> (Orchestrator, TaskId) {
@@ -61,7 +50,8 @@ fn setup(rt: &tokio::runtime::Runtime, text: &str, latency: Duration) -> (Orches
             .put_design(&[Source::new("bench.yaml", text)])
             .await
             .unwrap();
-        orch.design(&design).await.unwrap(); // compile outside the measurement
+        // Compile and validate outside the measurement (both are cached per design).
+        assert!(orch.validate(&design).await.unwrap().is_valid());
         orch.create_task(Action::DeployNodes, &design, None, "bench")
             .await
             .unwrap()

@@ -15,7 +15,11 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use drydock::core::store::{JournalEntry, Step, StepOutcome, Store};
 use drydock::core::task::{Action, Task, TaskId};
 use drydock::sled::{Durability, SledConfig, SledStore};
+use sim_site::site;
 use tokio::task::JoinSet;
+
+#[path = "common/sim_site.rs"]
+mod sim_site;
 
 const LOAD_NODES: usize = 10_000;
 const LOAD_STEPS: [Step; 3] = [Step::ApplyNetworking, Step::Deploy, Step::BootactionReport];
@@ -158,22 +162,6 @@ fn load(c: &mut Criterion) {
     group.finish();
 }
 
-/// A design of `n` nodes for the resume bench.
-fn design_text(n: usize) -> String {
-    let mut s = String::from(
-        "schema: drydock/Network/v1\nmetadata: {name: oob}\ndata: {cidr: 10.0.0.0/8}\n",
-    );
-    for i in 0..n {
-        s.push_str(&format!(
-            "---\nschema: drydock/BaremetalNode/v1\nmetadata: {{name: node{i:05}}}\ndata:\n  addressing: [{{network: oob, address: 10.{}.{}.{}}}]\n  oob: {{type: ipmi, network: oob}}\n",
-            i >> 16,
-            (i >> 8) & 255,
-            i & 255
-        ));
-    }
-    s
-}
-
 /// Resuming a 10,000-node DeployNodes task whose every step is journaled: a new orchestrator on
 /// the open store loads the design and the journal, skips the 40,000 steps and finishes.
 fn resume(c: &mut Criterion) {
@@ -207,7 +195,7 @@ fn resume(c: &mut Criterion) {
     let id = rt.block_on(async {
         let orch = orchestrator();
         let design = orch
-            .put_design(&[Source::new("bench.yaml", design_text(LOAD_NODES))])
+            .put_design(&[Source::new("bench.yaml", site(LOAD_NODES))])
             .await
             .unwrap();
         let task = orch

@@ -13,18 +13,39 @@ use drydock_core::task::{Action, ResultStatus, Task};
 
 /// Nodes n1, n2 (tagged `signal`) and n3; boot action `hello` (signalling) applies to the
 /// tagged nodes, `quiet` (not signalling) to every node.
+/// The design is valid (node actions refuse an invalid one).
 const SITE: &str = r#"
+schema: drydock/Network/v1
+metadata: {name: oob}
+data: {cidr: 10.0.0.0/24}
+---
+schema: drydock/NetworkLink/v1
+metadata: {name: oob}
+data: {allowed_networks: [oob], trunking: {mode: disabled, default_network: oob}}
+---
+schema: drydock/HostProfile/v1
+metadata: {name: base}
+data:
+  oob: {type: ipmi, network: oob, account: admin, credential: pw}
+  interfaces:
+    eth0: {device_link: oob, networks: [oob]}
+  storage:
+    physical_devices:
+      sda:
+        partitions:
+          - {name: root, size: 30g, filesystem: {mountpoint: /}}
+---
 schema: drydock/BaremetalNode/v1
 metadata: {name: n1}
-data: {addressing: [{network: pxe, address: dhcp}], oob: {type: ipmi}, metadata: {tags: [signal]}}
+data: {host_profile: base, addressing: [{network: oob, address: 10.0.0.11}], metadata: {tags: [signal]}}
 ---
 schema: drydock/BaremetalNode/v1
 metadata: {name: n2}
-data: {addressing: [{network: pxe, address: dhcp}], oob: {type: ipmi}, metadata: {tags: [signal]}}
+data: {host_profile: base, addressing: [{network: oob, address: 10.0.0.12}], metadata: {tags: [signal]}}
 ---
 schema: drydock/BaremetalNode/v1
 metadata: {name: n3}
-data: {addressing: [{network: pxe, address: dhcp}], oob: {type: ipmi}}
+data: {host_profile: base, addressing: [{network: oob, address: 10.0.0.13}]}
 ---
 schema: drydock/BootAction/v1
 metadata: {name: hello}

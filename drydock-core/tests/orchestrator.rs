@@ -616,3 +616,56 @@ async fn a_task_runs_once_at_a_time() {
     assert_eq!(done.task.result.status, ResultStatus::Success);
     assert_eq!(f.world.machine("n00").unwrap().commissions, 1);
 }
+
+#[tokio::test]
+async fn node_actions_refuse_an_invalid_design_without_calling_a_driver() {
+    let world = SimWorld::new(preenlisted());
+    let orch = orchestrator(&world, Arc::new(MemoryStore::new()), config());
+    // A 10 GB root volume: the boot storage rule wants more than 20 GB.
+    let text = site(2).replace("size: 30g", "size: 10g");
+    let design = orch
+        .put_design(&[Source::new("site.yaml", text)])
+        .await
+        .unwrap();
+    assert!(!orch.validate(&design).await.unwrap().is_valid());
+    for action in [
+        Action::PrepareNodes,
+        Action::DeployNodes,
+        Action::DestroyNodes,
+    ] {
+        let task = orch
+            .create_task(action, &design, None, "test")
+            .await
+            .unwrap();
+        let done = orch.run(task.id).await.unwrap();
+        assert_eq!(done.task.status, TaskStatus::Complete, "{action}");
+        assert_eq!(done.task.result.status, ResultStatus::Failure, "{action}");
+        assert_eq!(
+            done.task.result.reason,
+            "Unable to render effective site design."
+        );
+        let errors: Vec<&str> = done
+            .task
+            .result
+            .messages
+            .iter()
+            .filter(|m| m.is_error())
+            .map(|m| m.message.as_str())
+            .collect();
+        assert_eq!(errors.len(), 2, "one per node: {errors:?}");
+        assert!(
+            errors.iter().all(|e| e.contains("Root volume")),
+            "{errors:?}"
+        );
+        assert_eq!(done.steps_executed, 0);
+    }
+    assert!(world.calls().is_empty(), "{:?}", world.calls());
+    // Read-only actions still run: VerifyNodes asks the BMCs.
+    let task = orch
+        .create_task(Action::VerifyNodes, &design, None, "test")
+        .await
+        .unwrap();
+    let done = orch.run(task.id).await.unwrap();
+    assert_eq!(done.task.result.status, ResultStatus::Success);
+    assert_eq!(calls(&world, Operation::InterrogateOob, "n00"), 1);
+}

@@ -35,7 +35,21 @@
 //!     .node_driver(Arc::new(world.node_driver()))
 //!     .build()
 //!     .unwrap();
-//! let site = "schema: drydock/BaremetalNode/v1\nmetadata: {name: n1}\ndata:\n  addressing: [{network: pxe, address: dhcp}]\n  oob: {type: ipmi}\n";
+//! // A valid design: node actions refuse one that fails validation.
+//! let site = "\
+//! schema: drydock/Network/v1
+//! metadata: {name: oob}
+//! data: {cidr: 10.0.0.0/24}
+//! ---
+//! schema: drydock/BaremetalNode/v1
+//! metadata: {name: n1}
+//! data:
+//!   addressing: [{network: oob, address: 10.0.0.11}]
+//!   oob: {type: ipmi, network: oob, account: admin, credential: pw}
+//!   storage:
+//!     physical_devices:
+//!       sda: {partitions: [{name: root, size: 30g, filesystem: {mountpoint: /}}]}
+//! ";
 //! let design = orch.put_design(&[Source::new("site.yaml", site)]).await.unwrap();
 //! for action in [Action::PrepareNodes, Action::DeployNodes] {
 //!     let task = orch.create_task(action, &design, None, "example").await.unwrap();
@@ -72,6 +86,7 @@ use crate::design::{AssetType, CompiledDesign, NodeFilterSet, Source, compile, i
 use crate::driver::{NodeDriver, OobDriver};
 use crate::store::{DesignId, DesignSnapshot, Store, TaskQuery};
 use crate::task::{Action, Task, TaskId, TaskStatus};
+use crate::validation::ValidationReport;
 
 /// Result of orchestrator calls.
 pub type Result<T, E = OrchestratorError> = std::result::Result<T, E>;
@@ -86,6 +101,8 @@ struct Inner {
     /// channel would take its lock.
     subscribers: Arc<AtomicUsize>,
     designs: Mutex<HashMap<DesignId, Arc<CompiledDesign>>>,
+    /// Reports of [`Orchestrator::validate`], by design.
+    reports: Mutex<HashMap<DesignId, Arc<ValidationReport>>>,
     cancels: Mutex<HashMap<TaskId, watch::Sender<bool>>>,
 }
 
@@ -180,6 +197,7 @@ impl OrchestratorBuilder {
                 events,
                 subscribers: Arc::default(),
                 designs: Mutex::default(),
+                reports: Mutex::default(),
                 cancels: Mutex::default(),
             }),
         })
@@ -277,6 +295,23 @@ impl Orchestrator {
         let design = Arc::new(compile(site).map_err(OrchestratorError::Design)?);
         lock(&self.inner.designs).insert(id.clone(), design.clone());
         Ok(design)
+    }
+
+    /// Validates design `id` (compiled and validated once, then cached). PrepareNodes,
+    /// DeployNodes and DestroyNodes refuse a design whose report is not valid, without
+    /// calling a driver. Platform selection is checked by the ValidateDesign action, which asks
+    /// the node driver for its catalog; here it only warns.
+    pub async fn validate(&self, id: &DesignId) -> Result<Arc<ValidationReport>> {
+        if let Some(r) = lock(&self.inner.reports).get(id) {
+            return Ok(r.clone());
+        }
+        let design = self.design(id).await?;
+        let report = Arc::new(crate::validation::validate(
+            &design,
+            &crate::validation::ValidationContext::default(),
+        ));
+        lock(&self.inner.reports).insert(id.clone(), report.clone());
+        Ok(report)
     }
 
     /// Creates a queued task.

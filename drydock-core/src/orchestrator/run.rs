@@ -375,7 +375,24 @@ impl Runner {
             }
         }
         let report = validate(&self.design, &cx);
-        for f in &report.findings {
+        self.findings(&report, |_| true).await?;
+        let mut t = self.task_lock();
+        if report.is_valid() {
+            t.result.success(None)
+        } else {
+            t.result.failure(None)
+        }
+        t.result.reason = report.message().to_owned();
+        Ok(())
+    }
+
+    /// Adds the findings of `report` that `keep` accepts to the task's messages.
+    async fn findings(
+        &self,
+        report: &crate::validation::ValidationReport,
+        keep: impl Fn(&crate::validation::Finding) -> bool,
+    ) -> Result<()> {
+        for f in report.findings.iter().filter(|f| keep(f)) {
             let level = match f.level {
                 crate::design::Severity::Error => MessageLevel::Error,
                 crate::design::Severity::Warning => MessageLevel::Warning,
@@ -389,14 +406,28 @@ impl Runner {
             self.message(level, ContextType::Document, &context, f.message.clone())
                 .await?;
         }
-        let mut t = self.task_lock();
-        if report.is_valid() {
-            t.result.success(None)
-        } else {
-            t.result.failure(None)
-        }
-        t.result.reason = report.message().to_owned();
         Ok(())
+    }
+
+    /// Whether the design passes validation, for the actions that change machines; if not,
+    /// the task fails with the design's errors and no driver is called.
+    async fn design_is_valid(&self) -> Result<bool> {
+        if !matches!(
+            self.action,
+            Action::PrepareNodes | Action::DeployNodes | Action::DestroyNodes
+        ) {
+            return Ok(true);
+        }
+        let report = self.orch.validate(&self.design_id).await?;
+        if report.is_valid() {
+            return Ok(true);
+        }
+        self.findings(&report, |f| f.level == crate::design::Severity::Error)
+            .await?;
+        let mut t = self.task_lock();
+        t.result.failure(None);
+        t.result.reason = "Unable to render effective site design.".into();
+        Ok(false)
     }
 
     /// Whether a node driver is configured; if not, the task fails with the reference's message.
@@ -459,6 +490,9 @@ impl Runner {
     async fn nodes(&self) -> Result<bool> {
         let needs_node_driver = self.action != Action::VerifyNodes;
         if needs_node_driver && !self.has_node_driver().await? {
+            return Ok(false);
+        }
+        if !self.design_is_valid().await? {
             return Ok(false);
         }
         let filter = self.task_lock().node_filter.clone();

@@ -30,6 +30,7 @@ schema: drydock/NetworkLink/v1
 metadata: {schema: metadata/Document/v1, name: oob}
 data:
   bonding: {mode: disabled}
+  trunking: {mode: disabled, default_network: oob}
   allowed_networks: [oob]
 ---
 schema: drydock/NetworkLink/v1
@@ -37,6 +38,7 @@ metadata: {schema: metadata/Document/v1, name: pxe}
 data:
   bonding: {mode: disabled}
   mtu: 1500
+  trunking: {mode: disabled, default_network: pxe}
   allowed_networks: [pxe]
 ---
 schema: drydock/NetworkLink/v1
@@ -50,6 +52,7 @@ data:
 schema: drydock/NetworkLink/v1
 metadata: {schema: metadata/Document/v1, name: ignored}
 data:
+  trunking: {mode: disabled, default_network: ignored}
   allowed_networks: [ignored]
   labels: {noconfig: 'true'}
 ---
