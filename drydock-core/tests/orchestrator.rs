@@ -669,3 +669,15 @@ async fn node_actions_refuse_an_invalid_design_without_calling_a_driver() {
     assert_eq!(done.task.result.status, ResultStatus::Success);
     assert_eq!(calls(&world, Operation::InterrogateOob, "n00"), 1);
 }
+
+#[tokio::test]
+async fn timeouts_too_large_for_the_clock_mean_no_deadline() {
+    let mut cfg = config();
+    cfg.timeouts = Timeouts::all(Duration::MAX);
+    let f = fixture(2, preenlisted(), cfg).await;
+    for action in [Action::PrepareNodes, Action::DeployNodes] {
+        let done = f.run(action, None).await;
+        assert_eq!(done.task.result.status, ResultStatus::Success, "{action}");
+    }
+    assert_eq!(f.world.machine("n01").unwrap().deploys, 1);
+}

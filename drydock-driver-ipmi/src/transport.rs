@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use tokio::net::UdpSocket;
-use tokio::time::{Instant, timeout_at};
+use tokio::time::timeout_at;
 
 use crate::error::{Error, ProtocolError, Result};
 
@@ -77,7 +77,7 @@ impl Transport {
                 Err(e) => return Err(e.into()),
             }
             tracing::trace!(what, attempt, len = packet.len(), "sent");
-            let deadline = Instant::now() + self.timeout;
+            let deadline = crate::driver::later(self.timeout);
             for _ in 0..MAX_DATAGRAMS_PER_ATTEMPT {
                 let n = match timeout_at(deadline, self.socket.recv(&mut buf)).await {
                     Err(_) => break,

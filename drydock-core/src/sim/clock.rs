@@ -40,7 +40,10 @@ pub(super) async fn latency(latency: Duration) {
         Some(clock) if running => {
             PreciseSleep {
                 clock,
-                deadline: clock.ticks(Instant::now() + latency),
+                // A latency past the clock's range waits for ever.
+                deadline: Instant::now()
+                    .checked_add(latency)
+                    .map_or(Ticks::MAX, |at| clock.ticks(at)),
                 registered: None,
             }
             .await

@@ -40,7 +40,7 @@ pub(super) fn attempt_timer() -> AttemptTimer {
 }
 
 /// `timeout` from now, or far in the future when that is out of range.
-fn deadline(timeout: Duration) -> tokio::time::Instant {
+pub(super) fn deadline(timeout: Duration) -> tokio::time::Instant {
     let now = tokio::time::Instant::now();
     now.checked_add(timeout)
         .unwrap_or_else(|| now + Duration::from_secs(86_400 * 365 * 30))
