@@ -1,7 +1,9 @@
 //! Every kind of ingestion problem is reported with its document, field path and location, and
 //! one bad document never hides the others.
 
-use drydock_core::design::{Diagnostic, DiagnosticKind, Diagnostics, Pos, Severity, ingest_str};
+use drydock_core::design::{
+    Diagnostic, DiagnosticKind, Diagnostics, Pos, Severity, Source, ingest_str,
+};
 
 fn errors(yaml: &str) -> Diagnostics {
     ingest_str(yaml).expect_err("the design should be rejected")
@@ -255,4 +257,56 @@ fn secrets_are_not_shown() {
     );
     assert!(!shown.contains("s3cr3t-pw"), "{shown}");
     assert!(shown.contains("***"));
+}
+
+/// A fresh directory under the system's temporary directory, removed when dropped.
+struct TempDir(std::path::PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> Self {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let dir =
+            std::env::temp_dir().join(format!("drydock-{tag}-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn symbolic_link_loops_are_read_once_and_end() {
+    use std::os::unix::fs::symlink;
+    let tmp = TempDir::new("loop");
+    let site = tmp.0.join("site");
+    std::fs::create_dir_all(&site).unwrap();
+    std::fs::write(
+        site.join("net.yaml"),
+        "schema: drydock/Network/v1\nmetadata: {name: oob}\ndata: {cidr: 10.0.0.0/24}\n",
+    )
+    .unwrap();
+    // One link back to the directory itself, one to its parent (which holds it again).
+    symlink(".", site.join("self")).unwrap();
+    symlink("..", site.join("up")).unwrap();
+    let design = drydock_core::design::ingest_paths(&[&site]).expect("read once, no duplicates");
+    assert_eq!(design.networks.len(), 1);
+}
+
+#[test]
+fn a_source_debug_shows_no_design_text() {
+    let source = Source::new(
+        "site.yaml",
+        "data: {oob: {type: ipmi, credential: hunter2secret}}\n",
+    );
+    let shown = format!("{source:?}");
+    assert!(!shown.contains("hunter2secret"), "{shown}");
+    assert!(shown.contains("site.yaml"), "{shown}");
 }

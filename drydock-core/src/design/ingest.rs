@@ -64,12 +64,22 @@ impl indexmap::Equivalent<DocumentRef> for DocumentKey<'_> {
 }
 
 /// One input text and the name it is known by in diagnostics (a file path or `<string>`).
-#[derive(Clone, Debug)]
+/// `Debug` shows the name and size only: design texts hold credentials.
+#[derive(Clone)]
 pub struct Source {
     /// The name shown in locations.
     pub name: Arc<str>,
     /// The YAML text.
     pub text: String,
+}
+
+impl std::fmt::Debug for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Source")
+            .field("name", &self.name)
+            .field("bytes", &self.text.len())
+            .finish()
+    }
 }
 
 impl Source {
@@ -100,12 +110,13 @@ pub fn ingest_str(text: &str) -> Result<SiteDesign, Diagnostics> {
 }
 
 /// Reads a design from files and directories (walked recursively for `*.yaml` and `*.yml`, in
-/// name order).
+/// name order; symbolic links are followed, and each directory and file is read once).
 pub fn ingest_paths<P: AsRef<FsPath>>(paths: &[P]) -> Result<SiteDesign, Diagnostics> {
     let mut files = Vec::new();
     let mut diags = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for p in paths {
-        collect_files(p.as_ref(), &mut files, &mut diags);
+        collect_files(p.as_ref(), &mut files, &mut diags, &mut seen);
     }
     let mut sources = Vec::with_capacity(files.len());
     for f in files {
@@ -133,7 +144,20 @@ pub fn ingest_paths<P: AsRef<FsPath>>(paths: &[P]) -> Result<SiteDesign, Diagnos
     Err(Diagnostics(diags))
 }
 
-fn collect_files(path: &FsPath, out: &mut Vec<PathBuf>, diags: &mut Vec<Diagnostic>) {
+/// Adds the YAML files under `path` to `out`. Symbolic links are followed, but a directory
+/// or file already seen (by its canonical path) is skipped, so that a link back up the tree
+/// neither loops nor reads a document twice.
+fn collect_files(
+    path: &FsPath,
+    out: &mut Vec<PathBuf>,
+    diags: &mut Vec<Diagnostic>,
+    seen: &mut std::collections::HashSet<PathBuf>,
+) {
+    if let Ok(canonical) = std::fs::canonicalize(path)
+        && !seen.insert(canonical)
+    {
+        return;
+    }
     match std::fs::metadata(path) {
         Ok(m) if m.is_dir() => {
             let mut entries: Vec<PathBuf> = match std::fs::read_dir(path) {
@@ -150,7 +174,7 @@ fn collect_files(path: &FsPath, out: &mut Vec<PathBuf>, diags: &mut Vec<Diagnost
             for e in entries {
                 let is_yaml = e.extension().is_some_and(|x| x == "yaml" || x == "yml");
                 if e.is_dir() || is_yaml {
-                    collect_files(&e, out, diags);
+                    collect_files(&e, out, diags, seen);
                 }
             }
         }
