@@ -407,6 +407,14 @@ async fn cancellation_ends_the_task_terminated() {
         ),
         "{last:?}"
     );
+    // Retrying the cancelled task takes it up again, once the hangs are gone.
+    f.world.clear_faults();
+    let again = f.orch.retry(task.id).await.unwrap();
+    assert_eq!(again.task.status, TaskStatus::Complete);
+    assert_eq!(again.task.result.status, ResultStatus::Success);
+    assert_eq!(again.task.retry, 1);
+    assert!(!again.task.terminate);
+    assert_eq!(f.world.machine("n00").unwrap().deploys, 1);
 }
 
 #[tokio::test(start_paused = true)]

@@ -373,11 +373,19 @@ impl Orchestrator {
     }
 
     /// Runs a finished task again over its failed nodes: journaled successes are kept and
-    /// skipped; the failures of the previous attempt are forgotten.
+    /// skipped; the failures of the previous attempt are forgotten. A terminated (cancelled)
+    /// task is taken up again the same way: its cancellation is lifted. A task that has not
+    /// finished is simply run (it resumes).
     pub async fn retry(&self, id: TaskId) -> Result<RunSummary> {
         let mut task = self.get_task(id).await?;
-        if task.status != TaskStatus::Complete || task.result.failures.is_empty() {
+        let terminated = task.status == TaskStatus::Terminated;
+        if !terminated && (task.status != TaskStatus::Complete || task.result.failures.is_empty()) {
             return self.run(id).await;
+        }
+        if terminated {
+            task.terminate = false;
+            task.terminated = None;
+            task.terminated_by = None;
         }
         task.retry += 1;
         task.status = TaskStatus::Queued;
