@@ -120,6 +120,10 @@ impl Size {
     /// assert_eq!(Size(">1TB".into()).parse(), Ok(SizeSpec::AtLeast(1_000_000_000_000)));
     /// assert_eq!(Size("39%".into()).parse(), Ok(SizeSpec::Percent(39)));
     /// assert!(Size("10Gi".into()).parse().is_err());
+    /// assert_eq!(
+    ///     Size(">10%".into()).parse().unwrap_err().reason,
+    ///     "a percentage cannot be a minimum ('>')"
+    /// );
     /// ```
     pub fn parse(&self) -> Result<SizeSpec, SizeError> {
         let err = |reason| SizeError {
@@ -128,6 +132,9 @@ impl Size {
         };
         let text = self.0.trim();
         if let Some(pct) = text.strip_suffix('%') {
+            if pct.trim_start().starts_with('>') {
+                return Err(err("a percentage cannot be a minimum ('>')"));
+            }
             return pct
                 .trim()
                 .parse::<i64>()
