@@ -274,6 +274,11 @@ impl Orchestrator {
     }
 
     /// Stores a design's documents and returns its id (the same documents give the same id).
+    ///
+    /// The documents are stored as given and read when used: call [`Orchestrator::validate`]
+    /// (or [`Orchestrator::design`]) to learn whether they read, compile and validate. A task
+    /// on a design that does not compile ends `complete`/`failure` ("Invalid design.") with the
+    /// problems as messages, and node actions also refuse a design that fails validation.
     pub async fn put_design(&self, sources: &[Source]) -> Result<DesignId> {
         let snapshot = DesignSnapshot::new(sources);
         self.inner.store.put_design(&snapshot).await?;
