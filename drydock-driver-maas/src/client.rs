@@ -433,10 +433,27 @@ impl MaasClient {
     }
 }
 
+/// Maps a transport failure: the message names the peer (`host:port`, never the full URL nor
+/// its credentials) and ends with the innermost cause (e.g. `Connection refused`), which
+/// reqwest's own message leaves out.
 fn map_transport(e: reqwest::Error, after_headers: bool) -> MaasError {
-    // Strip the URL: it carries no secret, but keep messages short and stable.
     let (timeout, connect) = (e.is_timeout(), e.is_connect());
-    let message = e.without_url().to_string();
+    let peer = e.url().map(peer_of);
+    let e = e.without_url();
+    let top = e.to_string();
+    let mut innermost = None;
+    let mut source = std::error::Error::source(&e);
+    while let Some(cause) = source {
+        innermost = Some(cause.to_string());
+        source = cause.source();
+    }
+    let mut message = top;
+    if let Some(peer) = peer {
+        message = format!("{message} ({peer})");
+    }
+    if let Some(cause) = innermost.filter(|c| !c.is_empty() && !message.contains(c.as_str())) {
+        message = format!("{message}: {cause}");
+    }
     if timeout {
         MaasError::Timeout { message }
     } else {
@@ -445,6 +462,15 @@ fn map_transport(e: reqwest::Error, after_headers: bool) -> MaasError {
             message,
             maybe_sent,
         }
+    }
+}
+
+/// `host:port` of `url`.
+fn peer_of(url: &Url) -> String {
+    let host = url.host_str().unwrap_or("?");
+    match url.port_or_known_default() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
     }
 }
 

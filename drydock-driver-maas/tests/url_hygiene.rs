@@ -1,8 +1,12 @@
 //! The MAAS URL's secrets stay out of `Debug` output and errors, URLs with a query string are
-//! refused.
+//! refused, and transport errors say why the connection failed.
+
+use std::time::Duration;
 
 use drydock_core::driver::DriverErrorKind;
-use drydock_driver_maas::{MaasApiKey, MaasClient, MaasDriver, MaasDriverConfig, MaasError};
+use drydock_driver_maas::{
+    MaasApiKey, MaasClient, MaasDriver, MaasDriverConfig, MaasError, Params,
+};
 
 fn key() -> MaasApiKey {
     "ck:tk:key-secret".parse().expect("valid key")
@@ -107,4 +111,35 @@ fn base_url_keeps_the_path_and_gains_the_api_suffix() {
         let client = MaasClient::new(input, key()).expect(input);
         assert_eq!(client.base_url().as_str(), want, "{input}");
     }
+}
+
+#[tokio::test]
+async fn a_refused_connection_says_so_and_names_the_peer() {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.local_addr().expect("addr").port()
+    };
+    let client = MaasClient::builder(
+        format!("http://admin:hunter2pass@127.0.0.1:{port}/MAAS"),
+        key(),
+    )
+    .max_retries(0)
+    .connect_timeout(Duration::from_secs(2))
+    .build()
+    .expect("client");
+    let err = client
+        .get::<serde_json::Value>("version/", None, &Params::new())
+        .await
+        .expect_err("nothing listens");
+    let text = err.to_string();
+    assert!(matches!(err, MaasError::Transport { .. }), "{err:?}");
+    assert!(err.is_retryable(), "{text}");
+    assert_eq!(
+        drydock_driver_maas::driver::classify(&err),
+        DriverErrorKind::Transient
+    );
+    assert!(text.to_lowercase().contains("refused"), "{text}");
+    assert!(text.contains(&format!("127.0.0.1:{port}")), "{text}");
+    assert_clean(&text);
+    assert!(!text.contains("/MAAS"), "{text}");
 }
