@@ -5,7 +5,8 @@
 //!     [--api-key-file key.txt] [--tick-ms 1000] [--bmc-addresses A,B,...]
 //! ```
 //!
-//! The machines' BMC addresses are `127.0.0.1:6230`, `127.0.0.1:6231`, … (ipmi_sim's), unless
+//! The machines' BMC addresses are `127.0.0.1:6230`, `127.0.0.1:6231`, … (ipmi_sim's; hence at
+//! most 59306 machines, up to port 65535: more is a usage error, exit status 2), unless
 //! `--bmc-addresses` lists them: then there is one machine per address (and `--machines` is
 //! ignored), so that a site's nodes are found by their OOB addresses, e.g. for the demo site
 //! `--bmc-addresses 10.40.0.11,10.40.0.12,10.40.0.13,10.40.0.21,10.40.0.22,10.40.0.23`.
@@ -19,7 +20,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use drydock::maas::MaasApiKey;
-use drydock::maas::fake::FakeMaas;
+use drydock::maas::fake::{FIRST_BMC_PORT, FakeMaas, MAX_MACHINES};
 
 struct Args {
     listen: SocketAddr,
@@ -49,7 +50,17 @@ fn parse_args() -> Args {
         let value = it.next().unwrap_or_else(|| usage());
         match flag.as_str() {
             "--listen" => args.listen = value.parse().unwrap_or_else(|_| usage()),
-            "--machines" => args.machines = value.parse().unwrap_or_else(|_| usage()),
+            "--machines" => {
+                args.machines = value.parse().unwrap_or_else(|_| usage());
+                if args.machines > MAX_MACHINES {
+                    eprintln!(
+                        "fake_maas: --machines {}: at most {MAX_MACHINES} (one BMC port each, \
+                         {FIRST_BMC_PORT} to 65535)",
+                        args.machines
+                    );
+                    usage()
+                }
+            }
             "--api-key-file" => args.key_file = Some(value),
             "--tick-ms" => {
                 args.tick = Duration::from_millis(value.parse().unwrap_or_else(|_| usage()))

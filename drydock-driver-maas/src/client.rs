@@ -1,5 +1,6 @@
 //! The HTTP client: URL handling, OAuth per attempt, `op` dispatch, retries, error mapping.
 
+use std::fmt;
 use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
@@ -19,7 +20,9 @@ pub const DEFAULT_MAX_RETRIES: u32 = 4;
 pub const DEFAULT_MAX_RETRY_WAIT: Duration = Duration::from_secs(30);
 
 /// Builder of a [`MaasClient`]; [`MaasClientBuilder::build`] is the only fallible step.
-#[derive(Debug, Clone)]
+///
+/// `Debug` shows the URL without its password, query or fragment, and the key as `***`.
+#[derive(Clone)]
 pub struct MaasClientBuilder {
     url: String,
     key: MaasApiKey,
@@ -29,6 +32,21 @@ pub struct MaasClientBuilder {
     read_timeout: Duration,
     max_retries: u32,
     max_retry_wait: Duration,
+}
+
+impl fmt::Debug for MaasClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MaasClientBuilder")
+            .field("url", &redacted_url_str(&self.url))
+            .field("key", &self.key)
+            .field("ca_pem", &self.ca_pem.is_some())
+            .field("insecure", &self.insecure)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("read_timeout", &self.read_timeout)
+            .field("max_retries", &self.max_retries)
+            .field("max_retry_wait", &self.max_retry_wait)
+            .finish()
+    }
 }
 
 impl MaasClientBuilder {
@@ -69,6 +87,10 @@ impl MaasClientBuilder {
     }
 
     /// Builds the client.
+    ///
+    /// Fails with [`MaasError::Config`] when the URL does not parse, its scheme is not `http` or
+    /// `https`, or it has a query string or a fragment (MAAS' API takes neither in its base URL;
+    /// the error does not repeat them), or when the CA certificate is unusable.
     pub fn build(self) -> Result<MaasClient> {
         let base = normalize_base_url(&self.url)?;
         let mut http = reqwest::Client::builder()
@@ -89,7 +111,7 @@ impl MaasClientBuilder {
         }
         if self.insecure {
             tracing::warn!(
-                url = %base,
+                url = %redacted_url(&base),
                 "TLS certificate verification of MAAS is disabled (insecure mode)"
             );
             http = http.danger_accept_invalid_certs(true);
@@ -108,20 +130,55 @@ impl MaasClientBuilder {
 }
 
 /// Accepts `http://host:5240/MAAS`, `…/MAAS/` or `…/MAAS/api/2.0/`; returns `…/MAAS/api/2.0/`.
+///
+/// A URL with a query string or a fragment is refused. Errors never repeat the password, the
+/// query or the fragment.
 fn normalize_base_url(url: &str) -> Result<Url> {
-    let trimmed = url.trim().trim_end_matches('/');
-    let full = if trimmed.ends_with("/api/2.0") {
-        format!("{trimmed}/")
-    } else {
-        format!("{trimmed}/api/2.0/")
-    };
-    let parsed = Url::parse(&full).map_err(|e| MaasError::Config(format!("URL {url:?}: {e}")))?;
+    let mut parsed = Url::parse(url.trim())
+        .map_err(|e| MaasError::Config(format!("MAAS URL is not a valid URL: {e}")))?;
+    let shown = redacted_url(&parsed);
     if !matches!(parsed.scheme(), "http" | "https") {
         return Err(MaasError::Config(format!(
-            "URL {url:?}: scheme must be http or https"
+            "MAAS URL {shown}: scheme must be http or https"
         )));
     }
+    if parsed.query().is_some() {
+        return Err(MaasError::Config(format!(
+            "MAAS URL {shown}: a query string (`?…`) is not allowed"
+        )));
+    }
+    if parsed.fragment().is_some() {
+        return Err(MaasError::Config(format!(
+            "MAAS URL {shown}: a fragment (`#…`) is not allowed"
+        )));
+    }
+    let path = parsed.path().trim_end_matches('/');
+    let path = if path.ends_with("/api/2.0") {
+        format!("{path}/")
+    } else {
+        format!("{path}/api/2.0/")
+    };
+    parsed.set_path(&path);
     Ok(parsed)
+}
+
+/// `url` as it may be shown in `Debug` output, errors and logs: any password replaced by `***`,
+/// without query string or fragment.
+pub(crate) fn redacted_url(url: &Url) -> String {
+    let mut shown = url.clone();
+    if shown.password().is_some() && shown.set_password(Some("***")).is_err() {
+        return "<URL>".to_owned();
+    }
+    shown.set_query(None);
+    shown.set_fragment(None);
+    shown.to_string()
+}
+
+/// [`redacted_url`] of a URL given as text; text that does not parse is not shown at all.
+pub(crate) fn redacted_url_str(url: &str) -> String {
+    Url::parse(url.trim())
+        .map(|u| redacted_url(&u))
+        .unwrap_or_else(|_| "<invalid URL>".to_owned())
 }
 
 /// A raw MAAS answer with a success status.
@@ -164,7 +221,9 @@ impl RawResponse {
 /// }
 /// # Ok(()) }
 /// ```
-#[derive(Debug, Clone)]
+///
+/// `Debug` shows the base URL without its password and the key as `***`.
+#[derive(Clone)]
 pub struct MaasClient {
     http: reqwest::Client,
     base: Url,
@@ -173,8 +232,20 @@ pub struct MaasClient {
     max_retry_wait: Duration,
 }
 
+impl fmt::Debug for MaasClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MaasClient")
+            .field("base", &redacted_url(&self.base))
+            .field("key", &self.key)
+            .field("max_retries", &self.max_retries)
+            .field("max_retry_wait", &self.max_retry_wait)
+            .finish_non_exhaustive()
+    }
+}
+
 impl MaasClient {
-    /// Starts a builder for the MAAS at `url` (`…/MAAS` or `…/MAAS/api/2.0/`).
+    /// Starts a builder for the MAAS at `url` (`…/MAAS` or `…/MAAS/api/2.0/`, without query
+    /// string or fragment: [`MaasClientBuilder::build`] refuses those).
     pub fn builder(url: impl Into<String>, key: MaasApiKey) -> MaasClientBuilder {
         MaasClientBuilder {
             url: url.into(),
@@ -193,7 +264,7 @@ impl MaasClient {
         Self::builder(url, key).build()
     }
 
-    /// The API base URL, ending in `/MAAS/api/2.0/`.
+    /// The API base URL, ending in `/MAAS/api/2.0/` (as configured: with any password).
     pub fn base_url(&self) -> &Url {
         &self.base
     }
@@ -362,10 +433,27 @@ impl MaasClient {
     }
 }
 
+/// Maps a transport failure: the message names the peer (`host:port`, never the full URL nor
+/// its credentials) and ends with the innermost cause (e.g. `Connection refused`), which
+/// reqwest's own message leaves out.
 fn map_transport(e: reqwest::Error, after_headers: bool) -> MaasError {
-    // Strip the URL: it carries no secret, but keep messages short and stable.
     let (timeout, connect) = (e.is_timeout(), e.is_connect());
-    let message = e.without_url().to_string();
+    let peer = e.url().map(peer_of);
+    let e = e.without_url();
+    let top = e.to_string();
+    let mut innermost = None;
+    let mut source = std::error::Error::source(&e);
+    while let Some(cause) = source {
+        innermost = Some(cause.to_string());
+        source = cause.source();
+    }
+    let mut message = top;
+    if let Some(peer) = peer {
+        message = format!("{message} ({peer})");
+    }
+    if let Some(cause) = innermost.filter(|c| !c.is_empty() && !message.contains(c.as_str())) {
+        message = format!("{message}: {cause}");
+    }
     if timeout {
         MaasError::Timeout { message }
     } else {
@@ -374,6 +462,15 @@ fn map_transport(e: reqwest::Error, after_headers: bool) -> MaasError {
             message,
             maybe_sent,
         }
+    }
+}
+
+/// `host:port` of `url`.
+fn peer_of(url: &Url) -> String {
+    let host = url.host_str().unwrap_or("?");
+    match url.port_or_known_default() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
     }
 }
 

@@ -57,18 +57,23 @@ pub const DRIVER_NAME: &str = "maas";
 
 /// Configuration of a [`MaasDriver`].
 ///
-/// `Debug` shows the key as `***`.
+/// `Debug` shows the key as `***`, and the URLs without password, query string or fragment.
 ///
 /// ```
 /// use drydock_driver_maas::{MaasApiKey, MaasDriverConfig};
 /// let key: MaasApiKey = "ck:tk:very-secret".parse().unwrap();
-/// let config = MaasDriverConfig::new("http://maas:5240/MAAS", key);
-/// assert!(!format!("{config:?}").contains("very-secret"));
+/// let config = MaasDriverConfig::new("http://admin:hunter2@maas:5240/MAAS", key);
+/// let shown = format!("{config:?}");
+/// assert!(!shown.contains("very-secret") && !shown.contains("hunter2"));
+/// assert!(shown.contains("http://admin:***@maas:5240/MAAS"));
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct MaasDriverConfig {
-    /// MAAS URL (`http://host:5240/MAAS`).
+    /// MAAS URL (`http://host:5240/MAAS`, or `…/MAAS/api/2.0/`). It must have no query string
+    /// and no fragment: [`MaasDriver::new`] refuses such a URL with a configuration error
+    /// ([`MaasError::Config`], which does not repeat them). A password in it never appears in
+    /// `Debug` output, errors or logs.
     pub url: String,
     /// API key (secret).
     pub api_key: MaasApiKey,
@@ -96,8 +101,34 @@ pub struct MaasDriverConfig {
     pub bootaction_report_url: String,
 }
 
+impl fmt::Debug for MaasDriverConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use crate::client::redacted_url_str;
+        f.debug_struct("MaasDriverConfig")
+            .field("url", &redacted_url_str(&self.url))
+            .field("api_key", &self.api_key)
+            .field("poll_interval", &self.poll_interval)
+            .field("commission_deadline", &self.commission_deadline)
+            .field("deploy_deadline", &self.deploy_deadline)
+            .field("destroy_deadline", &self.destroy_deadline)
+            .field("erase_on_destroy", &self.erase_on_destroy)
+            .field("use_node_oob_params", &self.use_node_oob_params)
+            .field("skip_bmc_config", &self.skip_bmc_config)
+            .field("retries", &self.retries)
+            .field("max_retry_wait", &self.max_retry_wait)
+            .field(
+                "bootaction_report_url",
+                &redacted_url_str(&self.bootaction_report_url),
+            )
+            .finish()
+    }
+}
+
 impl MaasDriverConfig {
     /// A configuration with Drydock's defaults.
+    ///
+    /// `url` is the MAAS URL, see [`MaasDriverConfig::url`]: one with a query string or a
+    /// fragment is refused when the driver is built ([`MaasDriver::new`]).
     pub fn new(url: impl Into<String>, api_key: MaasApiKey) -> Self {
         MaasDriverConfig {
             url: url.into(),
@@ -275,6 +306,9 @@ impl Target {
 
 impl MaasDriver {
     /// Builds the driver and its client.
+    ///
+    /// Fails (a [`DriverErrorKind::Permanent`] error whose source is [`MaasError::Config`]) when
+    /// the URL is invalid: unparseable, not `http`/`https`, or with a query string or fragment.
     pub fn new(config: MaasDriverConfig) -> Result<Self, DriverError> {
         let client = MaasClient::builder(config.url.clone(), config.api_key.clone())
             .max_retry_wait(config.max_retry_wait)

@@ -55,6 +55,21 @@ use world::{API, World};
 
 type Shared = Arc<Mutex<World>>;
 
+/// BMC port of the first machine enlisted by [`FakeMaasBuilder::machines`] (`127.0.0.1:6230`,
+/// ipmi_sim's); the next ones count up from it.
+pub const FIRST_BMC_PORT: u16 = 6230;
+
+/// The most machines [`FakeMaasBuilder::machines`] enlists: one per BMC port from
+/// [`FIRST_BMC_PORT`] to 65535. [`FakeMaasBuilder::start`] refuses more.
+pub const MAX_MACHINES: usize = (u16::MAX - FIRST_BMC_PORT) as usize + 1;
+
+/// The BMC address of the `index`th machine enlisted without one, if its port exists.
+pub(crate) fn default_bmc_address(index: u64) -> Option<String> {
+    let port = u64::from(FIRST_BMC_PORT).checked_add(index)?;
+    let port = u16::try_from(port).ok()?;
+    Some(format!("127.0.0.1:{port}"))
+}
+
 /// Configuration of a [`FakeMaas`].
 #[derive(Debug, Clone)]
 pub struct FakeMaasBuilder {
@@ -115,7 +130,8 @@ impl FakeMaasBuilder {
         self
     }
 
-    /// Number of machines to enlist (in `New`, power type `ipmi`).
+    /// Number of machines to enlist (in `New`, power type `ipmi`), at most [`MAX_MACHINES`]:
+    /// their BMC addresses are `127.0.0.1:6230`, `127.0.0.1:6231`, …
     pub fn machines(mut self, n: usize) -> Self {
         self.machines = n;
         self
@@ -141,7 +157,20 @@ impl FakeMaasBuilder {
     }
 
     /// Binds and starts serving.
+    ///
+    /// Fails with [`std::io::ErrorKind::InvalidInput`] when more than [`MAX_MACHINES`] machines
+    /// are asked for (their BMC ports would pass 65535), before allocating anything.
     pub async fn start(self) -> std::io::Result<FakeMaas> {
+        if self.machines > MAX_MACHINES {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!(
+                    "fake MAAS: {} machines asked for, at most {MAX_MACHINES} (one per BMC port \
+                     {FIRST_BMC_PORT}..=65535)",
+                    self.machines
+                ),
+            ));
+        }
         let key = self.key.unwrap_or_else(random_key);
         let mut w = World::new(key.clone(), self.durations);
         w.default_nics = nic_pairs(&self.nics);
@@ -593,4 +622,21 @@ fn unauthorized((status, body): auth::Refusal) -> Response {
         );
     }
     resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_bmc_addresses_stop_at_port_65535() {
+        assert_eq!(default_bmc_address(0).as_deref(), Some("127.0.0.1:6230"));
+        let last = (MAX_MACHINES - 1) as u64;
+        assert_eq!(
+            default_bmc_address(last).as_deref(),
+            Some("127.0.0.1:65535")
+        );
+        assert_eq!(default_bmc_address(last + 1), None);
+        assert_eq!(default_bmc_address(u64::MAX), None);
+    }
 }

@@ -335,7 +335,11 @@ impl World {
         let n = self.machines.len() as u64;
         let system_id = znum(0x4d2a5 + n * 7919);
         let hostname = hostname.unwrap_or_else(|| format!("node{:02}", n + 1));
-        let bmc = bmc.unwrap_or_else(|| format!("127.0.0.1:{}", 6230 + n));
+        // `FakeMaasBuilder::start` enlists at most `MAX_MACHINES` machines without a BMC
+        // address, so the port exists; past 65535 the address gets port 0 rather than wrapping.
+        let bmc = bmc.unwrap_or_else(|| {
+            super::default_bmc_address(n).unwrap_or_else(|| "127.0.0.1:0".to_owned())
+        });
         let vlan = self.untagged_vlan(0);
         let mut interfaces = Vec::new();
         let mut nics = Vec::new();
