@@ -375,7 +375,11 @@ impl MaasDriver {
         target: Target,
         deadline: Duration,
     ) -> Result<Machine, DriverError> {
-        let end = tokio::time::Instant::now() + deadline;
+        // A deadline past the clock's range means none.
+        let now = tokio::time::Instant::now();
+        let end = now
+            .checked_add(deadline)
+            .unwrap_or_else(|| now + Duration::from_secs(86_400 * 365 * 30));
         loop {
             let m = self
                 .client
