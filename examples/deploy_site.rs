@@ -425,8 +425,7 @@ async fn run(args: &Args) -> Result<bool, String> {
         .map_err(|e| format!("simulated world: {e}"))?;
     // The embedded durable store: every acknowledged step survives a crash.
     let store: Arc<dyn Store> = Arc::new(
-        SledStore::open(SledConfig::new(args.store.join("db")))
-            .map_err(|e| e.to_string())?, // "store: ..." already
+        SledStore::open(SledConfig::new(args.store.join("db"))).map_err(|e| e.to_string())?, // "store: ..." already
     );
     let mut config = OrchestratorConfig::default();
     config.concurrency = args.concurrency;
