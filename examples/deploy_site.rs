@@ -423,9 +423,10 @@ async fn run(args: &Args) -> Result<bool, String> {
     };
     let world = SimWorld::persistent(sim, args.store.join("sim"))
         .map_err(|e| format!("simulated world: {e}"))?;
-    // The embedded durable store: every acknowledged step survives a crash.
+    // The embedded durable store: every acknowledged step survives a crash. (Its errors read
+    // "store: ...".)
     let store: Arc<dyn Store> = Arc::new(
-        SledStore::open(SledConfig::new(args.store.join("db"))).map_err(|e| e.to_string())?, // "store: ..." already
+        SledStore::open(SledConfig::new(args.store.join("db"))).map_err(|e| e.to_string())?,
     );
     let mut config = OrchestratorConfig::default();
     config.concurrency = args.concurrency;
