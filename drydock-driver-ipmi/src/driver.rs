@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use drydock_core::design::OobType;
 use drydock_core::driver::{
     BootDevice, BootPersistence, Capabilities, DriverError, DriverErrorKind, OobDriver, OobFacts,
-    OobTarget, Operation, PowerAction, PowerState,
+    OobTarget, Operation, PowerAction, PowerState, deadline_after,
 };
 use tokio::time::Instant;
 
@@ -326,7 +326,7 @@ impl IpmiDriver {
             (PowerAction::Off, St::On) => (Cmd::Off, St::Off),
             (PowerAction::SoftOff, St::On) => (Cmd::SoftOff, St::Off),
         };
-        let deadline = later(Duration::from_millis(self.config.power_deadline_ms));
+        let deadline = deadline_after(Duration::from_millis(self.config.power_deadline_ms));
         client
             .power(command)
             .await
@@ -334,7 +334,7 @@ impl IpmiDriver {
         if command == Cmd::Cycle {
             // A BMC may still report on just after the command: look for the off phase first,
             // for a bounded time (a fast cycle may fall between two polls).
-            let window = later(Duration::from_millis(self.config.cycle_off_window_ms));
+            let window = deadline_after(Duration::from_millis(self.config.cycle_off_window_ms));
             if let Err(last) = self
                 .poll_power(client, target, St::Off, window.min(deadline))
                 .await?
@@ -592,12 +592,4 @@ fn session_lost(e: &DriverError) -> bool {
 
 fn from_ipmi(e: Error, op: Operation, target: &OobTarget, context: &str) -> DriverError {
     err(classify(&e), op, target, format!("{context}: {e}")).with_source(e)
-}
-
-/// `wait` from now, or about thirty years ahead when that is out of range (a configured wait
-/// that large means "no deadline", never a panic).
-pub(crate) fn later(wait: Duration) -> Instant {
-    let now = Instant::now();
-    now.checked_add(wait)
-        .unwrap_or_else(|| now + Duration::from_secs(86_400 * 365 * 30))
 }

@@ -77,7 +77,7 @@ impl Transport {
                 Err(e) => return Err(e.into()),
             }
             tracing::trace!(what, attempt, len = packet.len(), "sent");
-            let deadline = crate::driver::later(self.timeout);
+            let deadline = drydock_core::driver::deadline_after(self.timeout);
             for _ in 0..MAX_DATAGRAMS_PER_ATTEMPT {
                 let n = match timeout_at(deadline, self.socket.recv(&mut buf)).await {
                     Err(_) => break,

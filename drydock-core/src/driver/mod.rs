@@ -21,6 +21,25 @@ pub use oob::{
 
 use serde::{Deserialize, Serialize};
 
+/// The instant `wait` from now on tokio's clock; a wait too large for the clock gives an
+/// instant about thirty years ahead, so that a huge configured timeout means "no deadline"
+/// rather than a panic.
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(async {
+/// use std::time::Duration;
+/// use drydock_core::driver::deadline_after;
+/// let soon = deadline_after(Duration::from_secs(1));
+/// assert!(soon > tokio::time::Instant::now());
+/// assert!(deadline_after(Duration::MAX) > soon); // no overflow
+/// # });
+/// ```
+pub fn deadline_after(wait: std::time::Duration) -> tokio::time::Instant {
+    let now = tokio::time::Instant::now();
+    now.checked_add(wait)
+        .unwrap_or_else(|| now + std::time::Duration::from_secs(86_400 * 365 * 30))
+}
+
 /// Every operation a driver performs, for errors, journals and call logs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

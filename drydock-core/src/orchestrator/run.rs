@@ -543,7 +543,7 @@ impl Runner {
     async fn lease(&self, targets: &[&CompiledNode]) -> Result<bool> {
         let cfg = &self.orch.inner.config;
         let names: Vec<String> = targets.iter().map(|n| n.name.clone()).collect();
-        let deadline = step::deadline(cfg.timeouts.default);
+        let deadline = crate::driver::deadline_after(cfg.timeouts.default);
         loop {
             let Some((node, other)) = self.orch.inner.store.acquire_nodes(&names, self.id).await?
             else {

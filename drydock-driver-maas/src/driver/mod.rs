@@ -375,11 +375,7 @@ impl MaasDriver {
         target: Target,
         deadline: Duration,
     ) -> Result<Machine, DriverError> {
-        // A deadline past the clock's range means none.
-        let now = tokio::time::Instant::now();
-        let end = now
-            .checked_add(deadline)
-            .unwrap_or_else(|| now + Duration::from_secs(86_400 * 365 * 30));
+        let end = drydock_core::driver::deadline_after(deadline);
         loop {
             let m = self
                 .client

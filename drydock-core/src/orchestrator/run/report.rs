@@ -133,7 +133,7 @@ impl Runner {
         mut records: Vec<BootActionRecord>,
     ) -> Result<Option<Vec<BootActionRecord>>> {
         let cfg = &self.orch.inner.config;
-        let deadline = super::step::deadline(cfg.timeouts.bootaction_final_status);
+        let deadline = crate::driver::deadline_after(cfg.timeouts.bootaction_final_status);
         loop {
             if records.iter().all(|r| !r.signaling || r.status.is_final()) {
                 return Ok(Some(records));

@@ -4,7 +4,7 @@ use std::pin::Pin;
 
 use super::*;
 use crate::bootaction::BootActionRecord;
-use crate::driver::DeployBootActions;
+use crate::driver::{DeployBootActions, deadline_after};
 
 pub(super) fn operation(step: Step) -> Operation {
     match step {
@@ -37,13 +37,6 @@ pub(super) type AttemptTimer = tokio::time::Sleep;
 /// A timer for [`Runner::step`] (its deadline is set at each attempt).
 pub(super) fn attempt_timer() -> AttemptTimer {
     tokio::time::sleep_until(tokio::time::Instant::now())
-}
-
-/// `timeout` from now, or far in the future when that is out of range.
-pub(super) fn deadline(timeout: Duration) -> tokio::time::Instant {
-    let now = tokio::time::Instant::now();
-    now.checked_add(timeout)
-        .unwrap_or_else(|| now + Duration::from_secs(86_400 * 365 * 30))
 }
 
 impl Runner {
@@ -88,7 +81,7 @@ impl Runner {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            timer.as_mut().reset(deadline(timeout));
+            timer.as_mut().reset(deadline_after(timeout));
             let res = tokio::select! {
                 // A call that ends at its deadline counts as finished, as with
                 // `tokio::time::timeout`, and so does one that ends as the task is cancelled.
@@ -113,7 +106,7 @@ impl Runner {
                     tracing::warn!(error = %e, attempt, ?wait, "step failed, retrying");
                     // The step's timer serves the wait, which ends early when an aborting task
                     // is cancelled.
-                    timer.as_mut().reset(deadline(wait));
+                    timer.as_mut().reset(deadline_after(wait));
                     tokio::select! {
                         biased;
                         () = &mut cancelled => return Err((e, attempt)),
