@@ -20,7 +20,7 @@ use std::time::Duration;
 mod sim_site;
 
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use drydock::core::design::{CompiledDesign, Source};
+use drydock::core::design::{CompiledDesign, Source, compile, ingest_str};
 use drydock::core::driver::{NodeDriver, NodeJob};
 use drydock::core::orchestrator::{Orchestrator, OrchestratorConfig};
 use drydock::core::sim::{SimConfig, SimWorld};
@@ -59,26 +59,14 @@ fn setup(rt: &tokio::runtime::Runtime, text: &str, latency: Duration) -> (Orches
     (orch, task.id)
 }
 
-/// The simulated node driver over commissioned nodes, and the compiled design.
-fn setup_floor(
-    rt: &tokio::runtime::Runtime,
-    text: &str,
-    latency: Duration,
-) -> (Arc<dyn NodeDriver>, Arc<CompiledDesign>) {
-    let (orch, _) = setup(rt, text, Duration::ZERO);
+/// A fresh simulated provisioner over commissioned nodes, answering after `latency`.
+fn sim_driver(latency: Duration) -> Arc<dyn NodeDriver> {
     let world = SimWorld::new(SimConfig {
         latency,
         commissioned: true,
         ..SimConfig::default()
     });
-    let design = rt.block_on(async {
-        let id = orch
-            .put_design(&[Source::new("bench.yaml", text)])
-            .await
-            .unwrap();
-        orch.design(&id).await.unwrap()
-    });
-    (Arc::new(world.node_driver()), design)
+    Arc::new(world.node_driver())
 }
 
 /// DeployNodes' four calls for every node, all nodes at once, with nothing around them.
@@ -131,17 +119,22 @@ fn deploy(c: &mut Criterion) {
                 )
             });
         }
-        let latency = Duration::from_millis(10);
-        group.bench_with_input(BenchmarkId::new("sim_floor_10ms", n), &text, |b, text| {
-            b.iter_batched(
-                || setup_floor(&rt, text, latency),
-                |(driver, design)| {
-                    assert_eq!(rt.block_on(floor(driver.as_ref(), &design)), n);
-                    (driver, design)
-                },
-                BatchSize::PerIteration,
-            )
-        });
+        // The design does not change between iterations: compiled once.
+        let design = compile(ingest_str(&text).unwrap()).unwrap();
+        group.bench_with_input(
+            BenchmarkId::new("sim_floor_10ms", n),
+            &design,
+            |b, design| {
+                b.iter_batched(
+                    || sim_driver(Duration::from_millis(10)),
+                    |driver| {
+                        assert_eq!(rt.block_on(floor(driver.as_ref(), design)), n);
+                        driver
+                    },
+                    BatchSize::PerIteration,
+                )
+            },
+        );
     }
     group.finish();
 }

@@ -259,34 +259,12 @@ fn secrets_are_not_shown() {
     assert!(shown.contains("***"));
 }
 
-/// A fresh directory under the system's temporary directory, removed when dropped.
-struct TempDir(std::path::PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> Self {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos();
-        let dir =
-            std::env::temp_dir().join(format!("drydock-{tag}-{}-{nanos}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 #[cfg(unix)]
 #[test]
 fn symbolic_link_loops_are_read_once_and_end() {
     use std::os::unix::fs::symlink;
-    let tmp = TempDir::new("loop");
-    let site = tmp.0.join("site");
+    let tmp = tempfile::tempdir().unwrap();
+    let site = tmp.path().join("site");
     std::fs::create_dir_all(&site).unwrap();
     std::fs::write(
         site.join("net.yaml"),
