@@ -57,3 +57,81 @@ pub fn skip_or_fail<T>(test: &str, reason: &str) -> Option<T> {
     let _ = writeln!(std::io::stderr().lock(), "SKIPPED {test}: {reason}");
     None
 }
+
+/// Environment variable naming the outside corpus directory (default: `shared/corpus` beside the
+/// workspace, that is `<workspace>/../shared/corpus`).
+pub const CORPUS_ENV: &str = "DRYDOCK_CORPUS";
+
+/// Environment variable naming the Python interpreter of the virtual environment that holds the
+/// Python peers (`scripts/test` sets it to `target/drydock-venv/bin/python`).
+pub const PYTHON_ENV: &str = "DRYDOCK_PYTHON";
+
+/// The workspace root (the directory of the facade's `Cargo.toml`).
+fn workspace_root() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+}
+
+/// The outside corpus's `sub` directory or file (e.g. `"drydock-samples"`), or a visible skip.
+///
+/// The corpus is material this project did not write (the reference's own samples and outputs,
+/// captures, real site repositories). It lives outside the repository, at `$DRYDOCK_CORPUS` or
+/// `../shared/corpus` beside the workspace. When it is missing the test is skipped visibly, or
+/// fails under [`require_all`], through [`skip_or_fail`].
+pub fn corpus(test: &str, sub: &str) -> Option<PathBuf> {
+    let base = std::env::var_os(CORPUS_ENV)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("../shared/corpus"));
+    let path = base.join(sub);
+    if path.exists() {
+        return Some(path);
+    }
+    skip_or_fail(
+        test,
+        &format!(
+            "the outside corpus `{}` is missing (set {CORPUS_ENV} to the corpus directory)",
+            path.display()
+        ),
+    )
+}
+
+/// The Python interpreter that has the Python peers installed, or a visible skip.
+///
+/// Looks at `$DRYDOCK_PYTHON`, then `target/drydock-venv/bin/python` in the workspace; checks
+/// that `import <module>` works for every module of `modules`.
+pub fn python(test: &str, modules: &[&str]) -> Option<PathBuf> {
+    let candidate = std::env::var_os(PYTHON_ENV)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target/drydock-venv/bin/python"));
+    if !candidate.is_file() {
+        return skip_or_fail(
+            test,
+            &format!(
+                "no Python environment with the test peers at `{}` (run scripts/test, which makes it)",
+                candidate.display()
+            ),
+        );
+    }
+    let script = modules
+        .iter()
+        .map(|m| format!("import {m}"))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let ok = std::process::Command::new(&candidate)
+        .args(["-c", &script])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if ok {
+        Some(candidate)
+    } else {
+        skip_or_fail(
+            test,
+            &format!(
+                "`{}` cannot import {} (run scripts/test, which installs scripts/deps/python-*.txt)",
+                candidate.display(),
+                modules.join(", ")
+            ),
+        )
+    }
+}
