@@ -2,9 +2,15 @@
 //!
 //! ```text
 //! cargo run --release --example deploy_site -- [--site PATH] [--store DIR]
-//!     [--action prepare_nodes|deploy_nodes|full] [--latency-ms N] [--fail-rate F]
-//!     [--concurrency N] [--json] [--maas-url URL --maas-key-env VAR [--maas-poll-ms N] [--fake-bootaction-reports]]
+//!     [--action ACTION|full] [--latency-ms N] [--fail-rate F] [--concurrency N] [--json]
+//!     [--cancel TASK_ID] [--maas-url URL --maas-key-env VAR [--maas-poll-ms N] [--fake-bootaction-reports]]
 //! ```
+//!
+//! `ACTION` is any action's name (`validate_design`, `verify_site`, `prepare_site`,
+//! `verify_nodes`, `prepare_nodes`, `deploy_nodes`, `destroy_nodes`); `full` (the default) is
+//! `prepare_site`, `prepare_nodes` and `deploy_nodes`. A task that ended with failed nodes is
+//! retried when run again (only what failed or never ran); `--cancel TASK_ID` ends a task and
+//! releases its nodes. Set `RUST_LOG` (e.g. `RUST_LOG=drydock_core=info`) for logs on stderr.
 //!
 //! Defaults: the bundled `examples/sites/demo-site`, the store and the simulated world in
 //! `./drydock-state`, the full sequence (PrepareSite, PrepareNodes, DeployNodes). Run it again on
@@ -42,12 +48,10 @@ use std::time::Duration;
 use drydock::core::bootaction::{BootActions, ReportStatus};
 use drydock::core::design::{Source, ingest_paths};
 use drydock::core::driver::{NodeDriver, Operation};
-use drydock::core::orchestrator::{
-    Event, Orchestrator, OrchestratorConfig, RetryPolicy, RunSummary,
-};
+use drydock::core::orchestrator::{Event, Orchestrator, OrchestratorConfig, RetryPolicy};
 use drydock::core::sim::{SimConfig, SimWorld};
 use drydock::core::store::{DesignId, StepOutcome, Store, TaskQuery};
-use drydock::core::task::{Action, ResultStatus, Task, TaskStatus};
+use drydock::core::task::{Action, MessageLevel, ResultStatus, Task, TaskStatus};
 use drydock::sled::{SledConfig, SledStore};
 use drydock_driver_maas::{
     MaasApiKey, MaasClient, MaasDriver, MaasDriverConfig, MachineQuery, MachineStatus,
@@ -56,6 +60,7 @@ use futures::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
 
 struct Args {
+    cancel: Option<String>,
     site: PathBuf,
     store: PathBuf,
     actions: Vec<Action>,
@@ -69,15 +74,25 @@ struct Args {
     fake_bootaction_reports: bool,
 }
 
+const USAGE: &str = "usage: deploy_site [--site PATH] [--store DIR] [--action ACTION|full] \
+[--latency-ms N] [--fail-rate F] [--concurrency N] [--json] [--cancel TASK_ID] \
+[--maas-url URL --maas-key-env VAR [--maas-poll-ms N] [--fake-bootaction-reports]]
+ACTION: validate_design, verify_site, prepare_site, verify_nodes, prepare_nodes, deploy_nodes, \
+destroy_nodes; full (the default) = prepare_site, prepare_nodes, deploy_nodes";
+
+/// `--help` prints the usage and exits 0; a usage error prints it with the error and exits 2.
 fn usage(msg: &str) -> ExitCode {
-    eprintln!(
-        "{msg}\nusage: deploy_site [--site PATH] [--store DIR] [--action prepare_nodes|deploy_nodes|full] [--latency-ms N] [--fail-rate F] [--concurrency N] [--json] [--maas-url URL --maas-key-env VAR [--maas-poll-ms N] [--fake-bootaction-reports]]"
-    );
+    if msg.is_empty() {
+        println!("{USAGE}");
+        return ExitCode::SUCCESS;
+    }
+    eprintln!("deploy_site: {msg}\n{USAGE}");
     ExitCode::from(2)
 }
 
 fn parse() -> Result<Args, String> {
     let mut a = Args {
+        cancel: None,
         site: PathBuf::from(concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/examples/sites/demo-site"
@@ -105,16 +120,15 @@ fn parse() -> Result<Args, String> {
             "--store" => a.store = PathBuf::from(value()?),
             "--action" => {
                 a.actions = match value()?.as_str() {
-                    "prepare_nodes" => vec![Action::PrepareNodes],
-                    "deploy_nodes" => vec![Action::DeployNodes],
                     "full" => vec![
                         Action::PrepareSite,
                         Action::PrepareNodes,
                         Action::DeployNodes,
                     ],
-                    other => return Err(format!("unknown action '{other}'")),
+                    other => vec![other.parse().map_err(|e| format!("--action: {e}, full"))?],
                 }
             }
+            "--cancel" => a.cancel = Some(value()?),
             "--latency-ms" => {
                 a.latency = Duration::from_millis(
                     value()?.parse().map_err(|e| format!("--latency-ms: {e}"))?,
@@ -243,13 +257,22 @@ impl Drop for AbortOnDrop {
     }
 }
 
-/// Runs (or resumes) the task for `action` on `design`, unless one already completed.
+/// What one action did in this run.
+struct Outcome {
+    task: Task,
+    executed: usize,
+    skipped: usize,
+}
+
+/// Runs the task for `action` on `design`: resumes the unfinished one, retries the one that
+/// ended with failed nodes (only what failed or never ran), says so when one already
+/// succeeded, or creates one.
 async fn run_action(
     orch: &Orchestrator,
     design: &DesignId,
     action: Action,
     args: &Args,
-) -> Result<RunSummary, String> {
+) -> Result<Outcome, String> {
     let tasks = orch
         .store()
         .list_tasks(&TaskQuery {
@@ -258,54 +281,62 @@ async fn run_action(
         })
         .await
         .map_err(|e| e.to_string())?;
-    let mine: Vec<&Task> = tasks
+    let latest = tasks
         .iter()
-        .filter(|t| t.action == action && t.design_id == design.0)
-        .collect();
-    let task =
-        match mine.iter().rev().find(|t| !t.status.is_final()) {
-            Some(unfinished) => {
-                if !args.json {
-                    println!(
-                        "resuming {action} task {} ({:?})",
-                        unfinished.id, unfinished.status
-                    );
-                }
-                (*unfinished).clone()
-            }
-            None => match mine.iter().rev().find(|t| {
-                t.status == TaskStatus::Complete && t.result.status == ResultStatus::Success
-            }) {
-                Some(done) if !args.json => {
-                    println!("{action}: already done by task {}", done.id);
-                    return Ok(RunSummary {
-                        task: (*done).clone(),
-                        steps_executed: 0,
-                        steps_skipped: 0,
-                    });
-                }
-                Some(done) => {
-                    return Ok(RunSummary {
-                        task: (*done).clone(),
-                        steps_executed: 0,
-                        steps_skipped: 0,
-                    });
-                }
-                None => orch
-                    .create_task(action, design, None, "deploy_site")
-                    .await
-                    .map_err(|e| e.to_string())?,
-            },
-        };
+        .filter(|t| t.action == action && &t.design_id == design)
+        .next_back();
+    let task = match latest {
+        Some(t) if !t.status.is_final() => {
+            note(
+                args,
+                format!("{action}: resuming task {} ({})", t.id, t.status),
+            );
+            t.clone()
+        }
+        Some(t) if t.result.status == ResultStatus::Success => {
+            note(args, format!("{action}: already done by task {}", t.id));
+            return Ok(Outcome {
+                task: t.clone(),
+                executed: 0,
+                skipped: 0,
+            });
+        }
+        Some(t) if t.status == TaskStatus::Terminated || !t.result.failures.is_empty() => {
+            note(
+                args,
+                format!(
+                    "{action}: retrying task {} ({} failed node(s); successful steps are kept)",
+                    t.id,
+                    t.result.failures.len()
+                ),
+            );
+            orch.reopen(t.id).await.map_err(|e| e.to_string())?
+        }
+        _ => orch
+            .create_task(action, design, None, "deploy_site")
+            .await
+            .map_err(|e| e.to_string())?,
+    };
     let progress = (!args.json).then(|| progress_for(action));
     let mut events = orch.subscribe(task.id);
     let run = orch.spawn(task.id);
+    let mut retries = 0usize;
+    let mut waits_shown = std::collections::HashSet::new();
     while let Some(event) = events.next().await {
         let Some(p) = &progress else { continue };
         match event {
-            Event::Planned { nodes, steps, .. } => {
+            Event::Planned {
+                nodes,
+                steps,
+                journaled,
+                ..
+            } => {
                 p.set_length(steps as u64);
-                say(p, format!("{action}: {nodes} nodes, {steps} steps to do"));
+                let done = match journaled {
+                    0 => String::new(),
+                    n => format!(" ({n} done in an earlier run)"),
+                };
+                say(p, format!("{action}: {nodes} nodes, {steps} steps{done}"));
             }
             Event::StepFinished {
                 node,
@@ -315,13 +346,41 @@ async fn run_action(
             } => {
                 p.inc(1);
                 if let StepOutcome::Failed { message, .. } = outcome {
-                    say(
-                        p,
-                        format!("  {} {step:?} failed: {message}", node.unwrap_or_default()),
-                    );
+                    let node = node.unwrap_or_else(|| "site".into());
+                    say(p, format!("  {node} {step} failed: {message}"));
                 }
             }
             Event::StepSkipped { .. } => p.inc(1),
+            Event::StepRetrying {
+                node, step, error, ..
+            } => {
+                retries += 1;
+                let node = node.unwrap_or_else(|| "site".into());
+                p.set_message(format!("retrying {node} {step}: {error}"));
+            }
+            Event::Waiting {
+                step, what, until, ..
+            } => {
+                p.set_message(format!("waiting for {what}"));
+                if waits_shown.insert(step) {
+                    say(
+                        p,
+                        format!(
+                            "  {step}: waiting for {what} (giving up at {})",
+                            until.format("%H:%M:%S UTC")
+                        ),
+                    );
+                }
+            }
+            Event::Lagged { task, .. } => {
+                if let Some(now) = orch.progress(task) {
+                    p.set_position(now.accounted() as u64);
+                }
+            }
+            Event::Interrupted { error, .. } => {
+                say(p, format!("{action}: interrupted: {error}"));
+                break;
+            }
             Event::Finished { .. } => break,
             _ => {}
         }
@@ -329,12 +388,16 @@ async fn run_action(
     let summary = run
         .await
         .map_err(|e| e.to_string())?
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| format!("{action}: {e} (run deploy_site again to resume)"))?;
     if let Some(p) = progress {
         p.finish_and_clear();
         let t = &summary.task;
+        let retried = match retries {
+            0 => String::new(),
+            n => format!("; {n} transient failures retried"),
+        };
         println!(
-            "{action}: {:?} / {:?}: {} succeeded, {} failed; {} steps executed, {} skipped (journaled)",
+            "{action}: {} / {}: {} succeeded, {} failed; {} steps executed, {} skipped (journaled){retried}",
             t.status,
             t.result.status,
             t.result.successes.len(),
@@ -342,8 +405,45 @@ async fn run_action(
             summary.steps_executed,
             summary.steps_skipped
         );
+        print_reasons(t);
     }
-    Ok(summary)
+    Ok(Outcome {
+        task: summary.task,
+        executed: summary.steps_executed,
+        skipped: summary.steps_skipped,
+    })
+}
+
+/// Says why a task did not succeed: its reason and its error messages (the first 20).
+fn print_reasons(t: &Task) {
+    if t.result.status == ResultStatus::Success {
+        return;
+    }
+    if !t.result.reason.is_empty() {
+        println!("  reason: {}", t.result.reason);
+    }
+    let errors: Vec<_> = t
+        .result
+        .messages
+        .iter()
+        .filter(|m| m.level == MessageLevel::Error)
+        .collect();
+    for m in errors.iter().take(20) {
+        match m.context.as_str() {
+            "" => println!("  error: {}", m.message),
+            ctx => println!("  error: {ctx}: {}", m.message),
+        }
+    }
+    if errors.len() > 20 {
+        println!("  ... and {} more errors", errors.len() - 20);
+    }
+}
+
+/// Prints a line unless the output is JSON.
+fn note(args: &Args, line: String) {
+    if !args.json {
+        println!("{line}");
+    }
 }
 
 /// Prints a line above the progress bar, or plainly when there is no bar (not a terminal).
@@ -359,8 +459,10 @@ fn progress_for(action: Action) -> ProgressBar {
     if std::io::stderr().is_terminal() {
         let p = ProgressBar::new(0);
         p.set_style(
-            ProgressStyle::with_template("{prefix} [{bar:40}] {pos}/{len} steps ({elapsed})")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            ProgressStyle::with_template(
+                "{prefix} [{bar:40}] {pos}/{len} steps ({elapsed}) {wide_msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
         p.set_prefix(action.to_string());
         p
@@ -389,8 +491,81 @@ fn repeated_calls(world: &SimWorld) -> usize {
     .sum()
 }
 
+/// Logs to stderr as `RUST_LOG` says (errors only when it is unset).
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("error"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// `url` without the password (or whole user part) it may carry, for printing.
+fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}://***@{}", &rest[at + 1..]),
+        None => url.to_owned(),
+    }
+}
+
+/// Ends unfinished tasks left by earlier runs on another version of the site (its files
+/// changed or moved): their process is gone, and the site they describe is no longer the one
+/// being deployed. Their node leases are released.
+async fn end_superseded(orch: &Orchestrator, design: &DesignId, args: &Args) -> Result<(), String> {
+    let unfinished = orch
+        .store()
+        .list_tasks(&TaskQuery {
+            top_level_only: true,
+            statuses: vec![
+                TaskStatus::Queued,
+                TaskStatus::Running,
+                TaskStatus::Terminating,
+            ],
+            ..TaskQuery::default()
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+    for t in unfinished.iter().filter(|t| &t.design_id != design) {
+        orch.cancel(t.id, "deploy_site: superseded by a changed site")
+            .await
+            .map_err(|e| e.to_string())?;
+        let ended = orch.run(t.id).await.map_err(|e| e.to_string())?;
+        note(
+            args,
+            format!(
+                "ended {} task {} left by an earlier run on another version of the site ({})",
+                t.action, t.id, ended.task.status
+            ),
+        );
+    }
+    Ok(())
+}
+
+/// `--cancel TASK_ID`: ends the task (it starts nothing more) and releases its nodes.
+async fn cancel_task(orch: &Orchestrator, id: &str) -> Result<bool, String> {
+    let id = id
+        .parse::<uuid::Uuid>()
+        .map(drydock::core::task::TaskId)
+        .map_err(|e| format!("--cancel {id}: {e}"))?;
+    orch.cancel(id, "deploy_site --cancel")
+        .await
+        .map_err(|e| e.to_string())?;
+    let ended = orch.run(id).await.map_err(|e| e.to_string())?;
+    println!(
+        "task {id}: {} / {}",
+        ended.task.status, ended.task.result.status
+    );
+    Ok(true)
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
+    init_tracing();
     let args = match parse() {
         Ok(a) => a,
         Err(msg) => return usage(&msg),
@@ -473,7 +648,11 @@ async fn run(args: &Args) -> Result<bool, String> {
         }
         None => None,
     };
+    if let Some(id) = &args.cancel {
+        return cancel_task(&orch, id).await;
+    }
     let design = orch.put_design(&sources).await.map_err(|e| e.to_string())?;
+    end_superseded(&orch, &design, args).await?;
     if !args.json {
         println!(
             "site {}: {} nodes; state in {}; node driver: {}",
@@ -481,7 +660,7 @@ async fn run(args: &Args) -> Result<bool, String> {
             site.baremetal_nodes.len(),
             args.store.display(),
             match &args.maas_url {
-                Some(url) => format!("MAAS at {url}"),
+                Some(url) => format!("MAAS at {}", redact_url(url)),
                 None => "simulated".to_owned(),
             }
         );
@@ -489,11 +668,11 @@ async fn run(args: &Args) -> Result<bool, String> {
     let mut last = None;
     let (mut executed, mut skipped) = (0, 0);
     for &action in &args.actions {
-        let summary = run_action(&orch, &design, action, args).await?;
-        executed += summary.steps_executed;
-        skipped += summary.steps_skipped;
-        let ok = summary.task.result.status == ResultStatus::Success;
-        last = Some(summary);
+        let outcome = run_action(&orch, &design, action, args).await?;
+        executed += outcome.executed;
+        skipped += outcome.skipped;
+        let ok = outcome.task.result.status == ResultStatus::Success;
+        last = Some(outcome);
         if !ok {
             break;
         }

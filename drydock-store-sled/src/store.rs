@@ -515,6 +515,10 @@ fn check_format(meta: &sled::Tree, path: &Path) -> StoreResult<()> {
 
 #[async_trait]
 impl Store for SledStore {
+    fn exclusive_to_process(&self) -> bool {
+        true
+    }
+
     async fn create_task(&self, task: &Task) -> StoreResult<()> {
         self.create_now(task)?;
         self.durable().await

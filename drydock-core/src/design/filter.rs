@@ -86,6 +86,25 @@ impl NodeFilterSet {
             }],
         }
     }
+
+    /// The node names the filters list that `is_known` does not know, each once, in the
+    /// order given: a filter naming a node that does not exist is a user error, not an empty
+    /// selection.
+    ///
+    /// ```
+    /// use drydock_core::design::NodeFilterSet;
+    /// let f = NodeFilterSet::for_nodes(["n1", "typo", "n2", "typo"]);
+    /// assert_eq!(f.unknown_node_names(|n| n.starts_with('n')), ["typo"]);
+    /// ```
+    pub fn unknown_node_names(&self, is_known: impl Fn(&str) -> bool) -> Vec<String> {
+        let mut unknown: Vec<String> = Vec::new();
+        for name in self.filter_set.iter().flat_map(|f| &f.node_names) {
+            if !is_known(name) && !unknown.contains(name) {
+                unknown.push(name.clone());
+            }
+        }
+        unknown
+    }
 }
 
 impl NodeFilter {

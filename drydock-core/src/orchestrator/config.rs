@@ -165,6 +165,9 @@ pub struct OrchestratorConfig {
     /// Where nodes report boot action statuses (template value `action.report_url`; the
     /// reference's `bootactions.report_url`).
     pub bootaction_report_url: String,
+    /// Events each task's channel holds for a subscriber that has not read them yet; a
+    /// subscriber further behind is told how many it missed ([`crate::orchestrator::Event::Lagged`]).
+    pub event_capacity: usize,
 }
 
 impl Default for OrchestratorConfig {
@@ -177,6 +180,7 @@ impl Default for OrchestratorConfig {
             lease_conflict: LeaseConflict::Fail,
             cancel: CancelPolicy::FinishInFlight,
             bootaction_report_url: crate::bootaction::DEFAULT_REPORT_URL.to_owned(),
+            event_capacity: 4096,
         }
     }
 }

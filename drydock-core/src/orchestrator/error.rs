@@ -27,4 +27,20 @@ pub enum OrchestratorError {
     /// The design does not read or compile.
     #[error("the design cannot be used:\n{0}")]
     Design(Diagnostics),
+    /// A driver (or other code the run called) panicked; the task can be run again.
+    #[error("the run panicked: {0}")]
+    Panicked(String),
+}
+
+impl OrchestratorError {
+    /// Whether running the same call again may succeed without a change elsewhere: a store
+    /// error that is transient, or a panic (its cause may be gone). Configuration, missing
+    /// tasks and designs, and a task already running are not.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            OrchestratorError::Store(e) => e.is_retryable(),
+            OrchestratorError::Panicked(_) => true,
+            _ => false,
+        }
+    }
 }

@@ -67,17 +67,19 @@ mod run;
 
 pub use config::{CancelPolicy, LeaseConflict, OrchestratorConfig, RetryPolicy, Timeouts};
 pub use error::OrchestratorError;
-pub use event::Event;
+pub use event::{Event, Progress, SkipReason};
 pub use run::{RunSummary, node_pipeline, site_steps};
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, LazyLock, Mutex, Weak};
 
 use chrono::Utc;
 use futures::StreamExt;
 use futures::stream::BoxStream;
 use tokio::sync::{broadcast, watch};
+
+use event::TaskEvents;
 
 use crate::bootaction::{
     BootActionError, BootActions, LocationResolver, build_tarball, node_assets,
@@ -96,10 +98,8 @@ struct Inner {
     oob_drivers: Vec<Arc<dyn OobDriver>>,
     node_driver: Option<Arc<dyn NodeDriver>>,
     config: OrchestratorConfig,
-    events: broadcast::Sender<Event>,
-    /// Live streams from [`Orchestrator::subscribe`]: read on every step, where asking the
-    /// channel would take its lock.
-    subscribers: Arc<AtomicUsize>,
+    /// Each task's event channel, while it runs or has subscribers.
+    channels: Mutex<HashMap<TaskId, Arc<TaskEvents>>>,
     designs: Mutex<HashMap<DesignId, Arc<CompiledDesign>>>,
     /// Reports of [`Orchestrator::validate`], by design.
     reports: Mutex<HashMap<DesignId, Arc<ValidationReport>>>,
@@ -187,15 +187,18 @@ impl OrchestratorBuilder {
                 "poll_interval must be positive".into(),
             ));
         }
-        let (events, _) = broadcast::channel(4096);
+        if self.config.event_capacity == 0 {
+            return Err(OrchestratorError::Config(
+                "event_capacity must be at least 1".into(),
+            ));
+        }
         Ok(Orchestrator {
             inner: Arc::new(Inner {
                 store,
                 oob_drivers: self.oob_drivers,
                 node_driver: self.node_driver,
                 config: self.config,
-                events,
-                subscribers: Arc::default(),
+                channels: Mutex::default(),
                 designs: Mutex::default(),
                 reports: Mutex::default(),
                 cancels: Mutex::default(),
@@ -204,20 +207,43 @@ impl OrchestratorBuilder {
     }
 }
 
-/// Counts a subscription while its stream lives.
-struct Subscribed(Arc<AtomicUsize>);
-
-impl Subscribed {
-    fn new(count: Arc<AtomicUsize>) -> Self {
-        count.fetch_add(1, Ordering::Relaxed);
-        Subscribed(count)
-    }
+/// Counts a subscription while its stream lives; the last one of a task that is not running
+/// removes its channel.
+struct Subscribed {
+    inner: Weak<Inner>,
+    events: Weak<TaskEvents>,
+    task: TaskId,
 }
 
 impl Drop for Subscribed {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::Relaxed);
+        let Some(events) = self.events.upgrade() else {
+            return;
+        };
+        let last = events.subscribers.fetch_sub(1, Ordering::Relaxed) == 1;
+        if last
+            && !is_running_here(self.task)
+            && let Some(inner) = self.inner.upgrade()
+        {
+            let mut channels = lock(&inner.channels);
+            if channels
+                .get(&self.task)
+                .is_some_and(|c| Arc::ptr_eq(c, &events))
+                && events.subscribers.load(Ordering::Relaxed) == 0
+            {
+                channels.remove(&self.task);
+            }
+        }
     }
+}
+
+/// Tasks running in this process, by any orchestrator: with a store only one process can open
+/// ([`Store::exclusive_to_process`]), an unfinished task not in this set was left by a process
+/// that is gone, and its node leases are free to take.
+static RUNNING_HERE: LazyLock<Mutex<HashSet<TaskId>>> = LazyLock::new(Mutex::default);
+
+fn is_running_here(task: TaskId) -> bool {
+    lock(&RUNNING_HERE).contains(&task)
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -330,7 +356,7 @@ impl Orchestrator {
         if self.inner.store.get_design(design).await?.is_none() {
             return Err(OrchestratorError::DesignNotFound(design.to_string()));
         }
-        let mut task = Task::new(action, design.0.clone(), node_filter, created_by);
+        let mut task = Task::new(action, design.clone(), node_filter, created_by);
         task.status = TaskStatus::Queued;
         self.inner.store.create_task(&task).await?;
         Ok(task)
@@ -380,12 +406,21 @@ impl Orchestrator {
     /// Runs a finished task again over its failed nodes: journaled successes are kept and
     /// skipped; the failures of the previous attempt are forgotten. A terminated (cancelled)
     /// task is taken up again the same way: its cancellation is lifted. A task that has not
-    /// finished is simply run (it resumes).
+    /// finished is simply run (it resumes). [`Orchestrator::reopen`] then
+    /// [`Orchestrator::run`], for a caller that subscribes in between.
     pub async fn retry(&self, id: TaskId) -> Result<RunSummary> {
+        self.reopen(id).await?;
+        self.run(id).await
+    }
+
+    /// Makes a task that ended with failures, or was terminated, runnable again (queued, its
+    /// failures forgotten, its retry count raised, a cancellation lifted), without running it;
+    /// any other task is left as it is. Returns the task as it now stands.
+    pub async fn reopen(&self, id: TaskId) -> Result<Task> {
         let mut task = self.get_task(id).await?;
         let terminated = task.status == TaskStatus::Terminated;
         if !terminated && (task.status != TaskStatus::Complete || task.result.failures.is_empty()) {
-            return self.run(id).await;
+            return Ok(task);
         }
         if terminated {
             task.terminate = false;
@@ -401,7 +436,7 @@ impl Orchestrator {
             crate::task::ResultStatus::Success
         };
         self.inner.store.update_task(&task).await?;
-        self.run(id).await
+        Ok(task)
     }
 
     /// Cancels a task: no new step starts; steps in flight finish or are abandoned as the
@@ -421,38 +456,79 @@ impl Orchestrator {
         Ok(())
     }
 
-    /// The task's progress events from now on. The stream ends after the task's `Finished`
-    /// event (or when the orchestrator is dropped); events a slow consumer missed are skipped.
+    /// The task's progress events from now on (see [`Event`] for how to count progress).
+    ///
+    /// The stream ends after the run's last event ([`Event::Finished`] or
+    /// [`Event::Interrupted`]), at once with a `Finished` event if the task has already ended,
+    /// or when the orchestrator is dropped. A subscriber that falls more than
+    /// [`OrchestratorConfig::event_capacity`] events behind receives [`Event::Lagged`] with the
+    /// number it missed, and [`Orchestrator::progress`] gives the counts so far.
     pub fn subscribe(&self, id: TaskId) -> BoxStream<'static, Event> {
-        let rx = self.inner.events.subscribe();
-        let live = Subscribed::new(self.inner.subscribers.clone());
-        futures::stream::unfold((rx, false, live), move |(mut rx, done, live)| async move {
+        let events = self.channel(id);
+        let rx = events.tx.subscribe();
+        events.subscribers.fetch_add(1, Ordering::Relaxed);
+        let live = Subscribed {
+            inner: Arc::downgrade(&self.inner),
+            events: Arc::downgrade(&events),
+            task: id,
+        };
+        drop(events);
+        let store = self.inner.store.clone();
+        let state = (rx, Some(store), false, live);
+        futures::stream::unfold(state, move |(mut rx, store, done, live)| async move {
             if done {
                 return None;
             }
-            loop {
-                match rx.recv().await {
-                    Ok(e) if e.task() == id => {
-                        let last = matches!(e, Event::Finished { .. });
-                        return Some((e, (rx, last, live)));
-                    }
-                    Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => continue,
-                    Err(broadcast::error::RecvError::Closed) => return None,
+            if let Some(store) = store
+                && let Ok(Some(task)) = store.get_task(id).await
+                && task.status.is_final()
+                && !is_running_here(id)
+            {
+                let e = Event::Finished {
+                    task: id,
+                    status: task.status,
+                    result: task.result.status,
+                };
+                return Some((e, (rx, None, true, live)));
+            }
+            match rx.recv().await {
+                Ok(e) => {
+                    let last = e.is_last();
+                    Some((e, (rx, None, last, live)))
                 }
+                Err(broadcast::error::RecvError::Lagged(missed)) => {
+                    let e = Event::Lagged { task: id, missed };
+                    Some((e, (rx, None, false, live)))
+                }
+                Err(broadcast::error::RecvError::Closed) => None,
             }
         })
         .boxed()
     }
 
-    fn emit(&self, event: Event) {
-        let _ = self.inner.events.send(event);
+    /// The progress of a task running in this orchestrator (counts of its planned, finished
+    /// and skipped steps in the current run); `None` when it is not running here.
+    pub fn progress(&self, id: TaskId) -> Option<Progress> {
+        if !lock(&self.inner.cancels).contains_key(&id) {
+            return None;
+        }
+        lock(&self.inner.channels).get(&id).map(|c| c.progress())
     }
 
-    /// Sends the event `make` builds, building it only when someone subscribes (per-step events
-    /// are the hot path of large tasks).
-    fn emit_with(&self, make: impl FnOnce() -> Event) {
-        if self.inner.subscribers.load(Ordering::Relaxed) > 0 {
-            let _ = self.inner.events.send(make());
+    /// The event channel of task `id`, made when first asked for.
+    fn channel(&self, id: TaskId) -> Arc<TaskEvents> {
+        lock(&self.inner.channels)
+            .entry(id)
+            .or_insert_with(|| Arc::new(TaskEvents::new(self.inner.config.event_capacity)))
+            .clone()
+    }
+
+    /// Sends an event of a task (messages, status changes: the rare ones; steps go through the
+    /// run's own handle on the channel).
+    fn emit(&self, event: Event) {
+        let channel = lock(&self.inner.channels).get(&event.task()).cloned();
+        if let Some(c) = channel {
+            c.send(event);
         }
     }
 }

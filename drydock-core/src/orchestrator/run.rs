@@ -17,7 +17,11 @@ use futures::{FutureExt, StreamExt};
 use tokio::sync::watch;
 use tracing::Instrument;
 
-use super::{CancelPolicy, Event, LeaseConflict, Orchestrator, OrchestratorError, Result, lock};
+use super::event::TaskEvents;
+use super::{
+    CancelPolicy, Event, LeaseConflict, Orchestrator, OrchestratorError, RUNNING_HERE, Result,
+    SkipReason, is_running_here, lock,
+};
 use crate::design::{CompiledDesign, CompiledNode};
 use crate::driver::{
     BootDevice, BootPersistence, DriverError, DriverErrorKind, Identification, NodeDriver, NodeJob,
@@ -31,6 +35,7 @@ use crate::validation::{ValidationContext, validate};
 
 /// What a run did.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct RunSummary {
     /// The task as it ended (with its messages).
     pub task: Task,
@@ -106,13 +111,27 @@ struct Runner {
     last_persist: std::sync::Mutex<std::time::Instant>,
     executed: AtomicUsize,
     skipped: AtomicUsize,
+    /// The task's event channel.
+    events: Arc<TaskEvents>,
 }
 
-struct CancelGuard(Orchestrator, TaskId);
+/// What an event adds to the task's progress counts.
+#[derive(Clone, Copy)]
+enum Tally {
+    Nothing,
+    Succeeded,
+    Failed,
+    Skipped,
+}
 
-impl Drop for CancelGuard {
+/// While a run lives: the task is marked running (here and in this process) and has a channel.
+struct RunGuard(Orchestrator, TaskId);
+
+impl Drop for RunGuard {
     fn drop(&mut self) {
         lock(&self.0.inner.cancels).remove(&self.1);
+        lock(&RUNNING_HERE).remove(&self.1);
+        lock(&self.0.inner.channels).remove(&self.1);
     }
 }
 
@@ -129,23 +148,53 @@ pub(super) async fn run(orch: Orchestrator, id: TaskId) -> Result<RunSummary> {
     let (tx, rx) = watch::channel(task.terminate);
     {
         let mut running = lock(&orch.inner.cancels);
-        if running.contains_key(&id) {
+        if running.contains_key(&id) || !lock(&RUNNING_HERE).insert(id) {
             return Err(OrchestratorError::AlreadyRunning(id));
         }
         running.insert(id, tx);
     }
-    let _guard = CancelGuard(orch.clone(), id);
-    run_task(&orch, task, rx).instrument(span).await
+    let _guard = RunGuard(orch.clone(), id);
+    let events = orch.channel(id);
+    // Every way a run ends sends a last event: Finished from `finish`, Interrupted here for an
+    // error or a panic, after which the task is left to resume and holds no node.
+    let ran = std::panic::AssertUnwindSafe(run_task(&orch, task, rx, events.clone()))
+        .catch_unwind()
+        .instrument(span)
+        .await;
+    let out = ran.unwrap_or_else(|panic| {
+        let what = panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic".to_owned());
+        Err(OrchestratorError::Panicked(what))
+    });
+    if let Err(e) = &out {
+        tracing::error!(task_id = %id, error = %e, "task run interrupted; it can be resumed");
+        if let Err(release) = orch.inner.store.release_nodes(id).await {
+            tracing::error!(task_id = %id, error = %release, "cannot release the task's leases");
+        }
+        events.send(Event::Interrupted {
+            task: id,
+            error: e.to_string(),
+        });
+    }
+    out
 }
 
 async fn run_task(
     orch: &Orchestrator,
     mut task: Task,
     cancel: watch::Receiver<bool>,
+    events: Arc<TaskEvents>,
 ) -> Result<RunSummary> {
     let store = &orch.inner.store;
     let id = task.id;
-    let design_id = DesignId(task.design_id.clone());
+    if task.terminate {
+        // Cancelled while not running: it ends without starting anything.
+        return finish(orch, task, true, 0, 0).await;
+    }
+    let design_id = task.design_id.clone();
     let design = match orch.design(&design_id).await {
         Ok(d) => d,
         Err(OrchestratorError::Design(diags)) => {
@@ -194,6 +243,7 @@ async fn run_task(
         last_persist: std::sync::Mutex::new(std::time::Instant::now()),
         executed: AtomicUsize::new(0),
         skipped: AtomicUsize::new(0),
+        events,
     };
     let cancelled = runner.execute().await?;
     let mut task = runner.task.into_inner().unwrap_or_else(|e| e.into_inner());
@@ -202,6 +252,14 @@ async fn run_task(
     in_design_order(&mut task.result.failures, &runner.design);
     let (executed, skipped) = (runner.executed.into_inner(), runner.skipped.into_inner());
     finish(orch, task, cancelled, executed, skipped).await
+}
+
+/// The wall-clock time `d` from now (far in the future when out of range).
+fn until(d: Duration) -> chrono::DateTime<Utc> {
+    chrono::Duration::from_std(d)
+        .ok()
+        .and_then(|d| Utc::now().checked_add_signed(d))
+        .unwrap_or(chrono::DateTime::<Utc>::MAX_UTC)
 }
 
 /// Puts node names in design order and removes repeats, with one look-up per name and no
@@ -319,6 +377,21 @@ async fn finish(
 }
 
 impl Runner {
+    /// Sends the event `make` builds when someone subscribes, and counts it in the task's
+    /// progress either way (per-step events are the hot path of large tasks).
+    fn emit_with(&self, tally: Tally, make: impl FnOnce() -> Event) {
+        if self.events.subscribers.load(Ordering::Relaxed) > 0 {
+            self.events.send(make());
+            return;
+        }
+        match tally {
+            Tally::Nothing => {}
+            Tally::Succeeded => self.events.count_only(Some(true)),
+            Tally::Failed => self.events.count_only(Some(false)),
+            Tally::Skipped => self.events.count_only(None),
+        }
+    }
+
     fn cancelled(&self) -> bool {
         // `cancel` only ever sends `true`, so a new version means cancelled; reading the
         // version is an atomic load where reading the value takes the channel's lock.
@@ -461,17 +534,29 @@ impl Runner {
             return Ok(false);
         }
         let mut timer = std::pin::pin!(step::attempt_timer());
-        for &step in site_steps(self.action) {
+        let steps = site_steps(self.action);
+        self.events.send(Event::Planned {
+            task: self.id,
+            nodes: 0,
+            steps: steps.len(),
+            journaled: steps
+                .iter()
+                .filter(|&&s| self.done.contains(None, s))
+                .count(),
+        });
+        for (i, &step) in steps.iter().enumerate() {
             if self.cancelled() {
+                self.skip_rest(None, &steps[i..], false);
                 return Ok(true);
             }
             if self.done.contains(None, step) {
-                self.skip(None, step);
+                self.skip(None, step, SkipReason::Journaled);
                 continue;
             }
             let outcome = self.step(None, step, &[], timer.as_mut()).await;
             if outcome.is_err() && self.cancelled() {
                 self.task_lock().result.failure(None);
+                self.skip_rest(None, &steps[i..], false);
                 return Ok(true);
             }
             let ok = outcome.is_ok();
@@ -496,6 +581,21 @@ impl Runner {
             return Ok(false);
         }
         let filter = self.task_lock().node_filter.clone();
+        if let Some(filter) = &filter {
+            let unknown = filter.unknown_node_names(|n| self.design.nodes.contains_key(n));
+            if !unknown.is_empty() {
+                let text = format!(
+                    "the node filter names nodes the design does not have: {}",
+                    unknown.join(", ")
+                );
+                self.message(MessageLevel::Error, ContextType::None, "", text)
+                    .await?;
+                let mut t = self.task_lock();
+                t.result.failure(None);
+                t.result.reason = "Unknown nodes in the node filter.".into();
+                return Ok(false);
+            }
+        }
         let targets = self.design.select(filter.as_ref());
         if targets.is_empty() {
             self.message(
@@ -516,11 +616,11 @@ impl Runner {
                 .iter()
                 .filter(|n| self.waits_for_bootactions(n))
                 .count();
-        let remaining = planned - self.done.node_steps().min(planned);
-        self.orch.emit(Event::Planned {
+        self.events.send(Event::Planned {
             task: self.id,
             nodes: targets.len(),
-            steps: remaining,
+            steps: planned,
+            journaled: self.done.node_steps().min(planned),
         });
         let limit = match self.orch.inner.config.concurrency {
             0 => targets.len(),
@@ -549,16 +649,31 @@ impl Runner {
             else {
                 return Ok(true);
             };
-            if self.stale_holder(other).await? {
-                // Left by a task that ended (or vanished) without releasing: take it over.
-                tracing::warn!(node = %node, holder = %other, "releasing stale node leases");
+            let holder = self.orch.inner.store.get_task(other).await?;
+            if let Some(why) = self.stale_holder(holder.as_ref()) {
+                // Left by a task that ended, vanished, or whose process is gone: take it over.
+                tracing::warn!(node = %node, holder = %other, why, "taking over stale node leases");
                 self.orch.inner.store.release_nodes(other).await?;
+                if holder.is_some_and(|h| !h.status.is_final()) {
+                    let text = format!(
+                        "took over the node leases of task {other} ({why}); that task resumes \
+                         if it is run again"
+                    );
+                    self.message(MessageLevel::Warning, ContextType::None, "", text)
+                        .await?;
+                }
                 continue;
             }
             let give_up = cfg.lease_conflict == LeaseConflict::Fail
                 || tokio::time::Instant::now() >= deadline;
             if give_up {
-                let text = format!("node {node} is in use by task {other}");
+                let what = holder
+                    .map(|h| format!("{} task {other}, {}", h.action, h.status))
+                    .unwrap_or_else(|| format!("task {other}"));
+                let text = format!(
+                    "node {node} is in use by {what}; wait for it to end, cancel it \
+                     (Orchestrator::cancel), or set lease_conflict to wait"
+                );
                 self.message(MessageLevel::Error, ContextType::Node, &node, text)
                     .await?;
                 let mut t = self.task_lock();
@@ -570,23 +685,39 @@ impl Runner {
         }
     }
 
-    /// Whether a lease holder is gone or finished, so its leases are left over from a crash.
-    async fn stale_holder(&self, holder: TaskId) -> Result<bool> {
-        Ok(self
-            .orch
-            .inner
-            .store
-            .get_task(holder)
-            .await?
-            .is_none_or(|t| t.status.is_final()))
+    /// Why a lease holder's leases are stale: it is gone, it ended, or no live process runs it
+    /// (a store only one process can open, and no orchestrator of this process runs it).
+    fn stale_holder(&self, holder: Option<&Task>) -> Option<&'static str> {
+        match holder {
+            None => Some("the task no longer exists"),
+            Some(t) if t.status.is_final() => Some("the task has ended"),
+            Some(t) if self.orch.inner.store.exclusive_to_process() && !is_running_here(t.id) => {
+                Some("no running orchestrator holds it: its process is gone")
+            }
+            Some(_) => None,
+        }
     }
 
-    fn skip(&self, node: Option<&str>, step: Step) {
-        self.skipped.fetch_add(1, Ordering::Relaxed);
-        self.orch.emit_with(|| Event::StepSkipped {
+    fn skip(&self, node: Option<&str>, step: Step, reason: SkipReason) {
+        if reason == SkipReason::Journaled {
+            self.skipped.fetch_add(1, Ordering::Relaxed);
+        }
+        self.emit_with(Tally::Skipped, || Event::StepSkipped {
             task: self.id,
             node: node.map(str::to_owned),
             step,
+            reason,
         });
+    }
+
+    /// Skips `steps` (abandoned: the node failed or the task is cancelled), and the node's
+    /// boot action report when `report`.
+    fn skip_rest(&self, node: Option<&str>, steps: &[Step], report: bool) {
+        for &step in steps {
+            self.skip(node, step, SkipReason::Abandoned);
+        }
+        if report {
+            self.skip(node, Step::BootactionReport, SkipReason::Abandoned);
+        }
     }
 }

@@ -151,7 +151,8 @@ struct Inner {
     world: Mutex<World>,
     faults: Mutex<Faults>,
     rng: Mutex<u64>,
-    file: Option<PathBuf>,
+    /// The append-only log of a persistent world.
+    file: Option<Mutex<std::fs::File>>,
     bootactions: Mutex<Option<BootActions>>,
     bootaction_outcomes: Mutex<HashMap<String, SimBootAction>>,
 }
@@ -178,21 +179,26 @@ impl SimWorld {
         Self::with(config, World::default(), None)
     }
 
-    /// A world kept in `dir/sim-world.json`: loaded if present, saved after every change.
+    /// A world kept in `dir/sim-world.jsonl`: replayed if present, and every call appends one
+    /// line (the call and the state it left its machine in), so that keeping it costs the same
+    /// for the ten-thousandth call as for the first. A line cut short by a crash is ignored.
     pub fn persistent(config: SimConfig, dir: impl Into<PathBuf>) -> std::io::Result<Self> {
         let dir = dir.into();
         std::fs::create_dir_all(&dir)?;
-        let file = dir.join("sim-world.json");
-        let world = match std::fs::read(&file) {
-            Ok(bytes) => serde_json::from_slice(&bytes)
-                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?,
+        let path = dir.join("sim-world.jsonl");
+        let world = match std::fs::read(&path) {
+            Ok(bytes) => replay(&bytes, &path)?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => World::default(),
             Err(e) => return Err(e),
         };
-        Ok(Self::with(config, world, Some(file)))
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)?;
+        Ok(Self::with(config, world, Some(Mutex::new(file))))
     }
 
-    fn with(config: SimConfig, world: World, file: Option<PathBuf>) -> Self {
+    fn with(config: SimConfig, world: World, file: Option<Mutex<std::fs::File>>) -> Self {
         let rng = Mutex::new(config.seed);
         SimWorld {
             inner: Arc::new(Inner {
@@ -361,19 +367,21 @@ impl SimWorld {
         };
         // A failed first call to a node has no machine: its name is allocated for the log.
         let node = name.or_else(|| node.map(Arc::from));
-        world.calls.push(LoggedCall {
+        let call = LoggedCall {
             operation,
             node,
             ok: result.is_ok(),
-        });
+        };
         if let Some(file) = &self.inner.file {
-            save(file, &world).map_err(|e| {
+            // Written while the world is locked, so the log's order is the calls' order.
+            append(file, &world, &call).map_err(|e| {
                 fail(
                     DriverErrorKind::Transient,
                     format!("cannot save the simulated world: {e}"),
                 )
             })?;
         }
+        world.calls.push(call);
         result
     }
 }
@@ -390,13 +398,78 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn save(file: &PathBuf, world: &World) -> std::io::Result<()> {
-    let tmp = file.with_extension("json.tmp");
-    std::fs::write(
-        &tmp,
-        serde_json::to_vec(world).map_err(std::io::Error::other)?,
-    )?;
-    std::fs::rename(tmp, file)
+/// One line of a persistent world's log: a call and what it left behind.
+#[derive(Serialize, Deserialize)]
+struct LogLine<'a> {
+    operation: Operation,
+    #[serde(borrow)]
+    node: Option<std::borrow::Cow<'a, str>>,
+    ok: bool,
+    /// The node's machine after the call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    machine: Option<MachineState>,
+    /// The site-wide counts after a site-wide call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    site_steps: Option<BTreeMap<String, u32>>,
+}
+
+/// Appends the line of `call` (made on `world`, which it already changed) in one write.
+fn append(file: &Mutex<std::fs::File>, world: &World, call: &LoggedCall) -> std::io::Result<()> {
+    use std::io::Write;
+    let line = LogLine {
+        operation: call.operation,
+        node: call.node.as_deref().map(std::borrow::Cow::Borrowed),
+        ok: call.ok,
+        machine: call
+            .node
+            .as_deref()
+            .and_then(|n| world.machines.get(n))
+            .cloned(),
+        site_steps: call.node.is_none().then(|| world.site_steps.clone()),
+    };
+    let mut bytes = serde_json::to_vec(&line).map_err(std::io::Error::other)?;
+    bytes.push(b'\n');
+    lock(file).write_all(&bytes)
+}
+
+/// The world a log describes. Only the last line may be cut short (a crash in mid-write).
+fn replay(bytes: &[u8], path: &std::path::Path) -> std::io::Result<World> {
+    let mut world = World::default();
+    let lines: Vec<&[u8]> = bytes.split(|&b| b == b'\n').collect();
+    for (i, raw) in lines.iter().enumerate() {
+        if raw.is_empty() {
+            continue;
+        }
+        let line: LogLine<'_> = match serde_json::from_slice(raw) {
+            Ok(l) => l,
+            Err(_) if i + 1 == lines.len() => break,
+            Err(e) => {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!("{}:{}: {e}", path.display(), i + 1),
+                ));
+            }
+        };
+        let node: Option<Arc<str>> = line.node.as_deref().map(|n| {
+            world
+                .machines
+                .get_key_value(n)
+                .map(|(k, _)| k.clone())
+                .unwrap_or_else(|| Arc::from(n))
+        });
+        if let (Some(n), Some(m)) = (&node, line.machine) {
+            world.machines.insert(n.clone(), m);
+        }
+        if let Some(steps) = line.site_steps {
+            world.site_steps = steps;
+        }
+        world.calls.push(LoggedCall {
+            operation: line.operation,
+            node,
+            ok: line.ok,
+        });
+    }
+    Ok(world)
 }
 
 fn machine<'w>(w: &'w mut World, node: &str) -> &'w mut MachineState {

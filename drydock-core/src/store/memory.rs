@@ -87,6 +87,10 @@ impl State {
 
 #[async_trait]
 impl Store for MemoryStore {
+    fn exclusive_to_process(&self) -> bool {
+        true
+    }
+
     async fn create_task(&self, task: &Task) -> StoreResult<()> {
         let mut s = self.lock();
         if s.tasks.contains_key(&task.id) {

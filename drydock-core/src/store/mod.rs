@@ -106,4 +106,13 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         status: BootActionStatus,
         details: &[BootActionDetail],
     ) -> StoreResult<BootActionRecord>;
+
+    /// Whether no other process can use this store while this one has it open (sled's
+    /// directory lock; a `MemoryStore` lives in one process). Then an unfinished task that no
+    /// orchestrator of this process is running was left by a process that is gone, and the
+    /// orchestrator takes over its node leases. `false` (the default) for a store shared by
+    /// several processes, where only the store can tell which holders are alive.
+    fn exclusive_to_process(&self) -> bool {
+        false
+    }
 }

@@ -53,9 +53,43 @@ pub enum Step {
     Destroy,
 }
 
+impl Step {
+    /// The step's name as journaled (`apply_networking`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Step::ValidateDesign => "validate_design",
+            Step::ValidateNodeServices => "validate_node_services",
+            Step::ValidateOobServices => "validate_oob_services",
+            Step::CreateNetworkTemplate => "create_network_template",
+            Step::ConfigureUserCredentials => "configure_user_credentials",
+            Step::ConfigureProvisioner => "configure_provisioner",
+            Step::InterrogateOob => "interrogate_oob",
+            Step::IdentifyNode => "identify_node",
+            Step::SetPxeBoot => "set_pxe_boot",
+            Step::PowerCycle => "power_cycle",
+            Step::WaitIdentified => "wait_identified",
+            Step::ConfigureHardware => "configure_hardware",
+            Step::InterrogateNode => "interrogate_node",
+            Step::ApplyNetworking => "apply_networking",
+            Step::ApplyStorage => "apply_storage",
+            Step::ApplyPlatform => "apply_platform",
+            Step::Deploy => "deploy",
+            Step::BootactionReport => "bootaction_report",
+            Step::Destroy => "destroy",
+        }
+    }
+}
+
+impl std::fmt::Display for Step {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// How a step ended.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "outcome")]
+#[non_exhaustive]
 pub enum StepOutcome {
     /// Done: never run again for this task.
     Succeeded,
@@ -103,6 +137,18 @@ pub struct TaskQuery {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct DesignId(pub String);
+
+impl From<String> for DesignId {
+    fn from(id: String) -> Self {
+        DesignId(id)
+    }
+}
+
+impl From<&str> for DesignId {
+    fn from(id: &str) -> Self {
+        DesignId(id.to_owned())
+    }
+}
 
 impl std::fmt::Display for DesignId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -13,6 +13,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::design::NodeFilterSet;
+use crate::store::DesignId;
 
 /// A task's identity.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -39,8 +40,20 @@ impl std::fmt::Display for TaskId {
 }
 
 /// The actions an embedding orchestrator can start (the reference's top-level actions).
+///
+/// Parsed from and displayed as the reference's names (`deploy_nodes`):
+///
+/// ```
+/// use drydock_core::task::Action;
+/// let action: Action = "deploy_nodes".parse().unwrap();
+/// assert_eq!(action, Action::DeployNodes);
+/// assert_eq!(action.to_string(), "deploy_nodes");
+/// let err = "deploy".parse::<Action>().unwrap_err();
+/// assert!(err.to_string().contains("deploy_nodes"), "{err}");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Action {
     /// Ingest, compile and validate the design.
     ValidateDesign,
@@ -89,15 +102,32 @@ impl Action {
     }
 }
 
+/// An action name that is not one of [`Action::ALL`].
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown action '{name}'; expected one of: {}", Action::ALL.map(Action::as_str).join(", "))]
+pub struct UnknownAction {
+    /// The name given.
+    pub name: String,
+}
+
+impl std::str::FromStr for Action {
+    type Err = UnknownAction;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Action::from_name(s).ok_or_else(|| UnknownAction { name: s.to_owned() })
+    }
+}
+
 impl std::fmt::Display for Action {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-/// Where a task is in its life.
+/// Where a task is in its life. Displayed as the reference's names (`running`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum TaskStatus {
     /// Created.
     Requested,
@@ -114,21 +144,40 @@ pub enum TaskStatus {
 }
 
 impl TaskStatus {
+    /// The status's name in the reference's API (`running`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskStatus::Requested => "requested",
+            TaskStatus::Queued => "queued",
+            TaskStatus::Running => "running",
+            TaskStatus::Terminating => "terminating",
+            TaskStatus::Terminated => "terminated",
+            TaskStatus::Complete => "complete",
+        }
+    }
+
     /// Whether the task has ended.
     pub fn is_final(self) -> bool {
         matches!(self, TaskStatus::Terminated | TaskStatus::Complete)
     }
 }
 
-/// A task.
+impl std::fmt::Display for TaskStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A task: built by [`Task::new`] (or the orchestrator's `create_task`), read field by field.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Task {
     /// Identity.
     pub id: TaskId,
     /// What it does.
     pub action: Action,
     /// The design snapshot it works on (a content hash; see the store).
-    pub design_id: String,
+    pub design_id: DesignId,
     /// The nodes it applies to (`None`: all nodes of the design).
     pub node_filter: Option<NodeFilterSet>,
     /// The task that started this one.
@@ -159,7 +208,7 @@ impl Task {
     /// A new task (status `requested`, result `incomplete`).
     pub fn new(
         action: Action,
-        design_id: impl Into<String>,
+        design_id: impl Into<DesignId>,
         node_filter: Option<NodeFilterSet>,
         created_by: impl Into<String>,
     ) -> Self {

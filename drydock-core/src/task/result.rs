@@ -18,6 +18,24 @@ pub enum ResultStatus {
     Failure,
 }
 
+impl ResultStatus {
+    /// The status's name in the reference's API (`partial_success`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResultStatus::Incomplete => "incomplete",
+            ResultStatus::Success => "success",
+            ResultStatus::PartialSuccess => "partial_success",
+            ResultStatus::Failure => "failure",
+        }
+    }
+}
+
+impl std::fmt::Display for ResultStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// How serious a message is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

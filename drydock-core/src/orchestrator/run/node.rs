@@ -19,6 +19,7 @@ impl Runner {
             for (i, &step) in steps.iter().enumerate() {
                 if self.cancelled() {
                     self.task_lock().result.note_failure(node.name.clone());
+                    self.skip_rest(name, &steps[i..], report);
                     return Ok(NodeEnd::Cancelled);
                 }
                 let last = i + 1 == steps.len() && !report;
@@ -27,20 +28,25 @@ impl Runner {
                     if step == Step::IdentifyNode {
                         if done(Step::IdentifyNode) {
                             // Found in the provisioner earlier: the OOB path is not needed.
-                            self.skip(name, step);
+                            self.skip(name, step, SkipReason::Journaled);
                             known = true;
-                        } else if !(done(Step::SetPxeBoot)
+                        } else if done(Step::SetPxeBoot)
                             || done(Step::PowerCycle)
-                            || done(Step::WaitIdentified))
+                            || done(Step::WaitIdentified)
                         {
+                            // The node was on the enlistment path: the journal goes on with it.
+                            self.skip(name, step, SkipReason::NotNeeded);
+                        } else {
                             // Boxed: PrepareNodes only, and larger than a step.
                             match Box::pin(self.identify(node, timer.as_mut())).await? {
                                 Some(true) => known = true,
                                 Some(false) => {}
-                                None => return Ok(NodeEnd::Failed),
+                                None => {
+                                    self.skip_rest(name, &steps[i + 1..], report);
+                                    return Ok(NodeEnd::Failed);
+                                }
                             }
                         }
-                        // Otherwise the node was on the enlistment path: the journal goes on with it.
                         continue;
                     }
                     if known
@@ -49,11 +55,12 @@ impl Runner {
                             Step::SetPxeBoot | Step::PowerCycle | Step::WaitIdentified
                         )
                     {
+                        self.skip(name, step, SkipReason::NotNeeded);
                         continue;
                     }
                 }
                 if self.done.contains(name, step) {
-                    self.skip(name, step);
+                    self.skip(name, step, SkipReason::Journaled);
                     if last {
                         self.task_lock().result.note_success(node.name.clone());
                     }
@@ -71,6 +78,7 @@ impl Runner {
                     // Abandoned by cancellation (or failed while cancelling): not journaled, the
                     // task ends terminated.
                     self.task_lock().result.note_failure(node.name.clone());
+                    self.skip_rest(name, &steps[i..], report);
                     return Ok(NodeEnd::Cancelled);
                 }
                 let ok = outcome.is_ok();
@@ -83,6 +91,7 @@ impl Runner {
                 })
                 .await?;
                 if !ok {
+                    self.skip_rest(name, &steps[i + 1..], report);
                     return Ok(NodeEnd::Failed);
                 }
             }
@@ -116,7 +125,16 @@ impl Runner {
                 .await?;
                 Ok(Some(true))
             }
-            Ok(_) => Ok(Some(false)),
+            Ok(_) => {
+                // Not journaled: a resumed task asks again. Counted as finished all the same.
+                self.emit_with(Tally::Succeeded, || Event::StepFinished {
+                    task: self.id,
+                    node: name.map(str::to_owned),
+                    step: Step::IdentifyNode,
+                    outcome: StepOutcome::Succeeded,
+                });
+                Ok(Some(false))
+            }
             Err(e) => {
                 let n = node.name.clone();
                 self.journal(name, Step::IdentifyNode, Err(e), |t| {
@@ -218,7 +236,11 @@ impl Runner {
             .await?;
             self.task_lock().result.messages.push(message);
         }
-        self.orch.emit_with(|| Event::StepFinished {
+        let tally = match entry.outcome {
+            StepOutcome::Succeeded => Tally::Succeeded,
+            _ => Tally::Failed,
+        };
+        self.emit_with(tally, || Event::StepFinished {
             task: self.id,
             node: entry.node,
             step,

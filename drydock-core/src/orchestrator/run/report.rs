@@ -3,11 +3,11 @@
 
 use std::sync::atomic::Ordering;
 
-use super::{NodeEnd, Runner};
+use super::{NodeEnd, Runner, Tally, until};
 use crate::bootaction::{BootActionRecord, BootActionStatus, BootActions, actions_for_node};
 use crate::design::CompiledNode;
 use crate::driver::{DriverError, DriverErrorKind, Operation};
-use crate::orchestrator::{Event, Result};
+use crate::orchestrator::{Event, Result, SkipReason};
 use crate::store::Step;
 use crate::task::{Action, ContextType, MessageLevel};
 
@@ -38,7 +38,7 @@ impl Runner {
         let name = node.name.as_str();
         let step = Step::BootactionReport;
         if self.done.contains(Some(name), step) {
-            self.skip(Some(name), step);
+            self.skip(Some(name), step, SkipReason::Journaled);
             let snapshot = {
                 let mut t = self.task_lock();
                 t.result.success(Some(name));
@@ -51,15 +51,27 @@ impl Runner {
             return Ok(NodeEnd::Succeeded);
         }
         self.executed.fetch_add(1, Ordering::Relaxed);
-        self.orch.emit_with(|| Event::StepStarted {
+        self.emit_with(Tally::Nothing, || Event::StepStarted {
             task: self.id,
             node: Some(name.to_owned()),
             step,
         });
         // Idempotent: the records made before Deploy (or by an earlier run of the task).
         let created = self.create_bootactions(node).await?;
+        let wait = self.orch.inner.config.timeouts.bootaction_final_status;
+        self.emit_with(Tally::Nothing, || Event::Waiting {
+            task: self.id,
+            node: Some(name.to_owned()),
+            step,
+            what: format!(
+                "the node's boot action reports ({} signalling)",
+                created.iter().filter(|r| r.signaling).count()
+            ),
+            until: until(wait),
+        });
         let Some(records) = self.wait_final(name, created).await? else {
             self.task_lock().result.failure(Some(name));
+            self.skip(Some(name), step, SkipReason::Abandoned);
             return Ok(NodeEnd::Cancelled);
         };
         let mut problems = Vec::new();

@@ -52,11 +52,21 @@ impl Runner {
         let cfg = &self.orch.inner.config;
         let timeout = cfg.timeouts.for_step(step);
         self.executed.fetch_add(1, Ordering::Relaxed);
-        self.orch.emit_with(|| Event::StepStarted {
+        let node_name = || node.map(|n| n.name.clone());
+        self.emit_with(Tally::Nothing, || Event::StepStarted {
             task: self.id,
-            node: node.map(|n| n.name.clone()),
+            node: node_name(),
             step,
         });
+        if let Some(what) = waits_for(step) {
+            self.emit_with(Tally::Nothing, || Event::Waiting {
+                task: self.id,
+                node: node_name(),
+                step,
+                what: what.to_owned(),
+                until: until(timeout),
+            });
+        }
         // Under AbortInFlight, ends when the task is cancelled (boxed: it would more than
         // double every step's state, and most tasks finish what they started).
         let mut cancelled = (cfg.cancel == CancelPolicy::AbortInFlight).then(|| {
@@ -78,10 +88,13 @@ impl Runner {
             );
             Err((e, attempt))
         };
+        // The step's timeout bounds the whole step, its retries and their waits included: one
+        // budget, however the driver below retries.
+        let deadline = deadline_after(timeout);
         let mut attempt = 0;
         loop {
             attempt += 1;
-            timer.as_mut().reset(deadline_after(timeout));
+            timer.as_mut().reset(deadline);
             let res = tokio::select! {
                 // A call that ends at its deadline counts as finished, as with
                 // `tokio::time::timeout`, and so does one that ends as the task is cancelled.
@@ -103,7 +116,20 @@ impl Runner {
                         && !self.cancelled() =>
                 {
                     let wait = self.backoff(node, step, attempt);
+                    let resume = tokio::time::Instant::now().checked_add(wait);
+                    if resume.is_none_or(|r| r >= deadline) {
+                        // No time left for another attempt within the step's timeout.
+                        return Err((e, attempt));
+                    }
                     tracing::warn!(error = %e, attempt, ?wait, "step failed, retrying");
+                    self.emit_with(Tally::Nothing, || Event::StepRetrying {
+                        task: self.id,
+                        node: node_name(),
+                        step,
+                        attempt,
+                        error: e.to_string(),
+                        wait_ms: u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+                    });
                     // The step's timer serves the wait, which ends early when an aborting task
                     // is cancelled.
                     timer.as_mut().reset(deadline_after(wait));
@@ -307,6 +333,17 @@ impl Runner {
                 .with_source(e)
             })
     }
+}
+
+/// What a long step waits for, in words (for [`Event::Waiting`]).
+fn waits_for(step: Step) -> Option<&'static str> {
+    Some(match step {
+        Step::WaitIdentified => "the node to enlist in the provisioner after its PXE boot",
+        Step::ConfigureHardware => "the provisioner to commission the node",
+        Step::Deploy => "the provisioner to deploy the node",
+        Step::Destroy => "the provisioner to release the node",
+        _ => return None,
+    })
 }
 
 /// The error for a step asked of the wrong kind of call (a bug, never retried).
