@@ -301,12 +301,14 @@ async fn run_action(
                 skipped: 0,
             });
         }
-        Some(t) if t.status == TaskStatus::Terminated || !t.result.failures.is_empty() => {
+        // Ended with failures (nodes, or the task itself), or terminated: retried.
+        Some(t) if t.status.is_final() => {
             note(
                 args,
                 format!(
-                    "{action}: retrying task {} ({} failed node(s); successful steps are kept)",
+                    "{action}: retrying task {} ({}: {} failed node(s); successful steps are kept)",
                     t.id,
+                    t.result.status,
                     t.result.failures.len()
                 ),
             );

@@ -48,7 +48,8 @@ pub enum Event {
         /// The step.
         step: Step,
     },
-    /// A step ended (after its retries).
+    /// A step ended (after its retries), and its journal entry is durable: a success here is
+    /// never executed again for this task.
     StepFinished {
         /// The task.
         task: TaskId,
@@ -169,6 +170,9 @@ pub enum SkipReason {
     NotNeeded,
     /// The node failed an earlier step, or the task was cancelled.
     Abandoned,
+    /// The step ran, but its outcome is not journaled, so a resumed run does it again
+    /// (PrepareNodes asking the provisioner about a node it does not know yet).
+    Unjournaled,
 }
 
 /// A task's progress so far in the current run, for a consumer that lagged or joined late.

@@ -413,13 +413,16 @@ impl Orchestrator {
         self.run(id).await
     }
 
-    /// Makes a task that ended with failures, or was terminated, runnable again (queued, its
-    /// failures forgotten, its retry count raised, a cancellation lifted), without running it;
-    /// any other task is left as it is. Returns the task as it now stands.
+    /// Makes a task that ended without full success (failed nodes, or a failure of the task
+    /// itself such as nodes in use), or was terminated, runnable again (queued, its failures
+    /// forgotten, its retry count raised, a cancellation lifted), without running it; any
+    /// other task is left as it is. Returns the task as it now stands.
     pub async fn reopen(&self, id: TaskId) -> Result<Task> {
         let mut task = self.get_task(id).await?;
         let terminated = task.status == TaskStatus::Terminated;
-        if !terminated && (task.status != TaskStatus::Complete || task.result.failures.is_empty()) {
+        let failed = task.status == TaskStatus::Complete
+            && task.result.status != crate::task::ResultStatus::Success;
+        if !terminated && !failed {
             return Ok(task);
         }
         if terminated {
@@ -479,19 +482,33 @@ impl Orchestrator {
             if done {
                 return None;
             }
-            if let Some(store) = store
-                && let Ok(Some(task)) = store.get_task(id).await
-                && task.status.is_final()
-                && !is_running_here(id)
-            {
-                let e = Event::Finished {
-                    task: id,
-                    status: task.status,
-                    result: task.result.status,
-                };
-                return Some((e, (rx, None, true, live)));
-            }
-            match rx.recv().await {
+            let received = match store {
+                // First poll: what the channel holds comes first; with nothing there, a task
+                // that has already ended is said to have ended.
+                Some(store) => match rx.try_recv() {
+                    Ok(e) => Ok(e),
+                    Err(broadcast::error::TryRecvError::Lagged(missed)) => {
+                        Err(broadcast::error::RecvError::Lagged(missed))
+                    }
+                    Err(_) => {
+                        if let Ok(Some(task)) = store.get_task(id).await
+                            && task.status.is_final()
+                            && !is_running_here(id)
+                            && rx.is_empty()
+                        {
+                            let e = Event::Finished {
+                                task: id,
+                                status: task.status,
+                                result: task.result.status,
+                            };
+                            return Some((e, (rx, None, true, live)));
+                        }
+                        rx.recv().await
+                    }
+                },
+                None => rx.recv().await,
+            };
+            match received {
                 Ok(e) => {
                     let last = e.is_last();
                     Some((e, (rx, None, last, live)))

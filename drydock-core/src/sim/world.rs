@@ -143,6 +143,7 @@ impl From<&LoggedCall> for Call {
 struct Faults {
     permanent: HashMap<(String, Operation), String>,
     hangs: HashSet<(String, Operation)>,
+    panics: HashSet<(String, Operation)>,
 }
 
 #[derive(Debug)]
@@ -241,7 +242,14 @@ impl SimWorld {
             .insert((node.to_owned(), operation));
     }
 
-    /// Removes every injected permanent failure and hang.
+    /// Makes `operation` on `node` panic (a driver bug), once.
+    pub fn panic_once(&self, node: &str, operation: Operation) {
+        lock(&self.inner.faults)
+            .panics
+            .insert((node.to_owned(), operation));
+    }
+
+    /// Removes every injected permanent failure, hang and panic.
     pub fn clear_faults(&self) {
         *lock(&self.inner.faults) = Faults::default();
     }
@@ -304,11 +312,15 @@ impl SimWorld {
 
     /// Whether `operation` on `node` hangs, and the permanent failure set for it.
     fn faults(&self, node: &str, operation: Operation) -> (bool, Option<String>) {
-        let faults = lock(&self.inner.faults);
-        if faults.hangs.is_empty() && faults.permanent.is_empty() {
+        let mut faults = lock(&self.inner.faults);
+        if faults.hangs.is_empty() && faults.permanent.is_empty() && faults.panics.is_empty() {
             return (false, None);
         }
         let key = (node.to_owned(), operation);
+        if faults.panics.remove(&key) {
+            drop(faults);
+            panic!("simulated driver bug: {operation} on {node}");
+        }
         (
             faults.hangs.contains(&key),
             faults.permanent.get(&key).cloned(),

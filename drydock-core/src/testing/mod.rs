@@ -6,7 +6,10 @@
 //! with a line on the real standard error, which the test harness does not capture.
 
 pub mod drivers;
+mod faulty;
 pub mod store;
+
+pub use faulty::FaultyStore;
 
 use std::io::Write;
 use std::path::PathBuf;

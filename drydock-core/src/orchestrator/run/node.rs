@@ -126,13 +126,8 @@ impl Runner {
                 Ok(Some(true))
             }
             Ok(_) => {
-                // Not journaled: a resumed task asks again. Counted as finished all the same.
-                self.emit_with(Tally::Succeeded, || Event::StepFinished {
-                    task: self.id,
-                    node: name.map(str::to_owned),
-                    step: Step::IdentifyNode,
-                    outcome: StepOutcome::Succeeded,
-                });
+                // Not journaled: a resumed task asks again.
+                self.skip(name, Step::IdentifyNode, SkipReason::Unjournaled);
                 Ok(Some(false))
             }
             Err(e) => {
