@@ -9,7 +9,8 @@ use drydock_store_sled::{Durability, SledConfig, SledStore};
 async fn run(durability: Durability) {
     // The directories outlive the stores opened in them; they go when the test ends.
     let dirs = Arc::new(Mutex::new(Vec::new()));
-    drydock_core::testing::store::run_all(|| {
+    let name = format!("sled ({durability:?})");
+    drydock_core::testing::store::conformance(&name, || {
         let dirs = Arc::clone(&dirs);
         async move {
             let dir = tempfile::tempdir().expect("temp dir");

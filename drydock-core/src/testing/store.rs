@@ -1,9 +1,13 @@
-//! The conformance suite every [`Store`] implementation runs.
+//! The conformance suite every [`Store`] implementation runs: [`conformance`] runs every case,
+//! each on a fresh store, and fails once with the list of the cases that failed.
 //!
 //! ```
 //! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 //! use drydock_core::store::{MemoryStore, Store};
-//! drydock_core::testing::store::run_all(|| async { Box::new(MemoryStore::new()) as Box<dyn Store> }).await;
+//! drydock_core::testing::store::conformance("memory", || async {
+//!     Box::new(MemoryStore::new()) as Box<dyn Store>
+//! })
+//! .await;
 //! # });
 //! ```
 
@@ -54,24 +58,76 @@ fn entry(task: TaskId, node: &str, step: Step, ok: bool) -> JournalEntry {
     }
 }
 
-/// Runs every case, each on a fresh store from `make`.
-pub async fn run_all<F, Fut>(mut make: F)
+type Case = for<'a> fn(&'a dyn Store) -> futures::future::BoxFuture<'a, ()>;
+
+/// Every case of the suite, by name.
+const CASES: [(&str, Case); 12] = [
+    ("tasks_round_trip", |s| Box::pin(tasks_round_trip(s))),
+    ("messages_are_kept_apart_from_updates", |s| {
+        Box::pin(messages_are_kept_apart_from_updates(s))
+    }),
+    ("journal_and_task_update_together", |s| {
+        Box::pin(journal_and_task_update_together(s))
+    }),
+    ("listing_filters_and_orders", |s| {
+        Box::pin(listing_filters_and_orders(s))
+    }),
+    ("retention_deletes_old_tasks_and_their_records", |s| {
+        Box::pin(retention_deletes_old_tasks_and_their_records(s))
+    }),
+    ("designs_are_content_addressed_and_lockable", |s| {
+        Box::pin(designs_are_content_addressed_and_lockable(s))
+    }),
+    ("build_data_by_node", |s| Box::pin(build_data_by_node(s))),
+    ("node_leases_exclude_other_tasks", |s| {
+        Box::pin(node_leases_exclude_other_tasks(s))
+    }),
+    ("node_leases_in_batches_are_all_or_nothing", |s| {
+        Box::pin(node_leases_in_batches_are_all_or_nothing(s))
+    }),
+    (
+        "bootaction_records_are_created_once_per_task_and_node",
+        |s| Box::pin(bootaction_records_are_created_once_per_task_and_node(s)),
+    ),
+    ("bootaction_final_status_is_final", |s| {
+        Box::pin(bootaction_final_status_is_final(s))
+    }),
+    ("retention_deletes_bootaction_records", |s| {
+        Box::pin(retention_deletes_bootaction_records(s))
+    }),
+];
+
+/// Runs every case, each on a fresh store from `make`; when any fails, panics once naming the
+/// store (`name`) and every failed case with its message (each case's own panic is printed
+/// too, by the panic hook).
+pub async fn conformance<F, Fut>(name: &str, mut make: F)
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Box<dyn Store>>,
 {
-    tasks_round_trip(&*make().await).await;
-    messages_are_kept_apart_from_updates(&*make().await).await;
-    journal_and_task_update_together(&*make().await).await;
-    listing_filters_and_orders(&*make().await).await;
-    retention_deletes_old_tasks_and_their_records(&*make().await).await;
-    designs_are_content_addressed_and_lockable(&*make().await).await;
-    build_data_by_node(&*make().await).await;
-    node_leases_exclude_other_tasks(&*make().await).await;
-    node_leases_in_batches_are_all_or_nothing(&*make().await).await;
-    bootaction_records_are_created_once_per_task_and_node(&*make().await).await;
-    bootaction_final_status_is_final(&*make().await).await;
-    retention_deletes_bootaction_records(&*make().await).await;
+    use futures::FutureExt;
+    let mut failed = Vec::new();
+    for (case, run) in CASES {
+        let store = make().await;
+        if let Err(panic) = std::panic::AssertUnwindSafe(run(&*store))
+            .catch_unwind()
+            .await
+        {
+            let why = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+                .unwrap_or_default();
+            failed.push(format!("{case}: {why}"));
+        }
+    }
+    assert!(
+        failed.is_empty(),
+        "store {name}: {} of {} conformance cases failed:\n  {}",
+        failed.len(),
+        CASES.len(),
+        failed.join("\n  ")
+    );
 }
 
 /// Create, get, update; duplicates and unknown ids are typed errors.

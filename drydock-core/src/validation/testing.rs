@@ -35,6 +35,7 @@ pub fn validate_site(
     Ok(validate(&design, cx))
 }
 
+#[track_caller]
 fn load_or_panic(path: &Path, cx: &ValidationContext) -> ValidationReport {
     match validate_site(path, cx) {
         Ok(r) => r,
