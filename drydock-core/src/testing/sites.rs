@@ -38,7 +38,7 @@ pub const MAX_NODES: usize = 40_000;
 fn role(index: usize) -> Role {
     if index < 3 {
         Role::Control
-    } else if index % 5 == 0 {
+    } else if index.is_multiple_of(5) {
         Role::Storage
     } else {
         Role::Compute
@@ -62,13 +62,32 @@ impl Role {
     }
 }
 
-/// The networks: name, second octet of the /16, VLAN, MTU, default-route metric.
-const NETWORKS: [(&str, u8, Option<u16>, u16, Option<u8>); 5] = [
-    ("oob", 100, None, 1500, None),
-    ("pxe", 101, None, 1500, None),
-    ("mgmt", 102, Some(110), 1500, Some(10)),
-    ("storage", 103, Some(120), 9000, None),
-    ("public", 104, Some(130), 1500, Some(20)),
+/// A generated network: `10.<octet>.0.0/16`.
+struct Net {
+    name: &'static str,
+    octet: u8,
+    vlan: Option<u16>,
+    mtu: u16,
+    /// The metric of its default route, if it has one.
+    route: Option<u8>,
+}
+
+const fn net(name: &'static str, octet: u8, vlan: Option<u16>, mtu: u16, route: Option<u8>) -> Net {
+    Net {
+        name,
+        octet,
+        vlan,
+        mtu,
+        route,
+    }
+}
+
+const NETWORKS: [Net; 5] = [
+    net("oob", 100, None, 1500, None),
+    net("pxe", 101, None, 1500, None),
+    net("mgmt", 102, Some(110), 1500, Some(10)),
+    net("storage", 103, Some(120), 9000, None),
+    net("public", 104, Some(130), 1500, Some(20)),
 ];
 
 /// The `index`-th node's address on the network whose /16 is `10.<octet>.0.0`: 200 nodes per
@@ -80,8 +99,8 @@ fn address(octet: u8, index: usize) -> String {
 fn octet_of(network: &str) -> u8 {
     NETWORKS
         .iter()
-        .find(|n| n.0 == network)
-        .map(|n| n.1)
+        .find(|n| n.name == network)
+        .map(|n| n.octet)
         .expect("a generated network")
 }
 
@@ -224,12 +243,19 @@ fn rack(out: &mut String, r: usize) {
 ",
         r % 250 + 1,
         r + 1,
-        if r % 2 == 0 { "east" } else { "west" }
+        if r.is_multiple_of(2) { "east" } else { "west" }
     );
 }
 
 fn networks(out: &mut String) {
-    for (name, octet, vlan, mtu, route) in NETWORKS {
+    for Net {
+        name,
+        octet,
+        vlan,
+        mtu,
+        route,
+    } in NETWORKS
+    {
         header(out, "Network", name);
         if let Some(vlan) = vlan {
             let _ = writeln!(out, "  vlan: '{vlan}'");
