@@ -1,4 +1,4 @@
-//! Ingest, compile and validation of the synthetic sites in `shared/corpus/sites/` (100, 1,000
+//! Ingest, compile and validation of generated sites (`drydock_core::testing::sites`: 100, 1,000
 //! and 5,000 nodes). The Python Drydock takes 0.91 s for ingest + compile at 1,000 nodes on the
 //! same kind of machine (`shared/README.md`), and 1.03 s / 5.73 s for ingest + compile + validate
 //! at 1,000 / 5,000 nodes.

@@ -15,7 +15,11 @@ use criterion::Criterion;
 use drydock::ipmi::{IpmiClient, IpmiConfig, PowerState};
 
 const BMCS: usize = 64;
-const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus/ipmi");
+/// The IPMI tests' `ipmi_sim` configuration templates.
+const CONFIG: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/drydock-driver-ipmi/tests/ipmi_sim"
+);
 
 /// One `ipmi_sim` process, killed on drop.
 struct Sim {
@@ -45,14 +49,14 @@ fn start_sim(sim: &Path) -> Sim {
         .unwrap()
         .port();
     let script = dir.path().join("chassis.sh");
-    std::fs::copy(Path::new(CORPUS).join("chassis.sh.example"), &script).unwrap();
-    let lan = std::fs::read_to_string(Path::new(CORPUS).join("lan.conf.example"))
+    std::fs::copy(Path::new(CONFIG).join("chassis.sh"), &script).unwrap();
+    let lan = std::fs::read_to_string(Path::new(CONFIG).join("lan.conf"))
         .unwrap()
-        .replace("CHASSIS_SCRIPT", script.to_str().unwrap())
-        .replace("16230", &port.to_string());
+        .replace("@CHASSIS@", script.to_str().unwrap())
+        .replace("@PORT@", &port.to_string());
     std::fs::write(dir.path().join("lan.conf"), lan).unwrap();
     std::fs::copy(
-        Path::new(CORPUS).join("sim.emu.example"),
+        Path::new(CONFIG).join("sim.emu"),
         dir.path().join("sim.emu"),
     )
     .unwrap();

@@ -1,4 +1,4 @@
-//! Memory of reading, compiling and validating the synthetic sites in `shared/corpus/sites/`.
+//! Memory of reading, compiling and validating generated sites (`drydock_core::testing::sites`).
 //!
 //! For each site it prints the peak heap in use while the design is read, compiled and
 //! validated, the heap the compiled design keeps afterwards, and allocations per node (counted

@@ -46,7 +46,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use drydock::core::bootaction::{BootActions, ReportStatus};
-use drydock::core::design::{Source, ingest_paths};
+use drydock::core::design::{ingest_sources, read_sources};
 use drydock::core::driver::{NodeDriver, Operation};
 use drydock::core::orchestrator::{Event, Orchestrator, OrchestratorConfig, RetryPolicy};
 use drydock::core::sim::{SimConfig, SimWorld};
@@ -589,8 +589,9 @@ async fn main() -> ExitCode {
 
 async fn run(args: &Args) -> Result<bool, String> {
     // The design: every YAML file of the site, stored as a snapshot.
-    let site = ingest_paths(&[&args.site]).map_err(|d| format!("the site does not read:\n{d}"))?;
-    let sources = read_sources(&args.site)?;
+    let sources =
+        read_sources(&[&args.site]).map_err(|d| format!("the site does not read:\n{d}"))?;
+    let site = ingest_sources(&sources).map_err(|d| format!("the site does not read:\n{d}"))?;
     std::fs::create_dir_all(&args.store).map_err(|e| format!("{}: {e}", args.store.display()))?;
     let sim = SimConfig {
         latency: args.latency,
@@ -709,26 +710,4 @@ async fn run(args: &Args) -> Result<bool, String> {
         );
     }
     Ok(ok)
-}
-
-fn read_sources(path: &std::path::Path) -> Result<Vec<Source>, String> {
-    let mut files = Vec::new();
-    let mut stack = vec![path.to_path_buf()];
-    while let Some(p) = stack.pop() {
-        if p.is_dir() {
-            let entries = std::fs::read_dir(&p).map_err(|e| format!("{}: {e}", p.display()))?;
-            stack.extend(entries.filter_map(|e| e.ok().map(|e| e.path())));
-        } else if p.extension().is_some_and(|x| x == "yaml" || x == "yml") || p == path {
-            files.push(p);
-        }
-    }
-    files.sort();
-    files
-        .into_iter()
-        .map(|f| {
-            std::fs::read_to_string(&f)
-                .map(|t| Source::new(f.display().to_string(), t))
-                .map_err(|e| format!("{}: {e}", f.display()))
-        })
-        .collect()
 }

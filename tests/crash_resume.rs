@@ -18,7 +18,7 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-use drydock::core::design::{Source, ingest_paths};
+use drydock::core::design::{Source, ingest_paths, read_sources};
 use drydock::core::orchestrator::{Event, Orchestrator, OrchestratorConfig, RetryPolicy};
 use drydock::core::sim::{SimConfig, SimWorld};
 use drydock::core::store::{Step, StepOutcome, TaskQuery};
@@ -37,20 +37,7 @@ fn site_dir() -> PathBuf {
 }
 
 fn sources() -> Vec<Source> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(site_dir())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    files.sort();
-    files
-        .into_iter()
-        .map(|f| {
-            Source::new(
-                f.display().to_string(),
-                std::fs::read_to_string(&f).unwrap(),
-            )
-        })
-        .collect()
+    read_sources(&[site_dir()]).expect("the demo site reads")
 }
 
 async fn orchestrator(dir: &Path) -> (Orchestrator, SimWorld) {

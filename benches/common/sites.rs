@@ -1,21 +1,12 @@
-//! The synthetic sites of `shared/corpus/sites/`, shared by the design and memory benches.
-
-use std::path::PathBuf;
+//! The generated sites of the design and memory benches
+//! (`drydock_core::testing::sites::generate`).
 
 use drydock::core::design::Source;
 
-/// `site_<n>.yaml` as a source (the `shared/` folder must sit beside the repository).
+/// A generated site of `n` nodes, as the source `site_<n>.yaml`.
 pub(crate) fn site(n: usize) -> Source {
-    let path = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../shared/corpus/sites"
-    ))
-    .join(format!("site_{n}.yaml"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e} (shared/ must sit beside the repository)",
-            path.display()
-        )
-    });
-    Source::new(path.display().to_string(), text)
+    Source::new(
+        format!("site_{n}.yaml"),
+        drydock_core::testing::sites::generate(n),
+    )
 }

@@ -1,4 +1,5 @@
-//! Node filters: the reference's table (drydock.md §3.3) on deckhand_fullsite, with our fixed
+//! Node filters: the reference's table (drydock.md §3.3) on a three-rack site of our own laid
+//! out like the reference's deckhand_fullsite (`tests/designs/three-racks.yaml`), with our fixed
 //! semantics where the reference is defective (labels are ANDed, rack labels work, empty sets
 //! select nothing, results in design order).
 
@@ -10,9 +11,9 @@ use serde_json::json;
 fn fullsite() -> CompiledDesign {
     let path = PathBuf::from(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/corpus/drydock-samples/deckhand_fullsite.yaml"
+        "/tests/designs/three-racks.yaml"
     ));
-    design::load(&[path]).expect("deckhand_fullsite compiles")
+    design::load(&[path]).expect("three-racks.yaml compiles")
 }
 
 fn names(d: &CompiledDesign, filter: serde_json::Value) -> Vec<String> {

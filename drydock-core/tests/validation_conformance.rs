@@ -1,25 +1,22 @@
-//! Conformance of validation with the reference: for every Deckhand-format sample of
-//! `shared/corpus/drydock-samples/`, the verdict equals `reference-output/`, and each rule
+//! Conformance of validation with the reference: for every Deckhand-format sample of the
+//! outside corpus's `drydock-samples/`, the verdict equals `reference-output/`, and each rule
 //! reports problems (errors or warnings) on the same documents with the same severity, except
-//! for the differences in [`EXCEPTIONS`] (also listed in docs/compatibility.md, table V).
+//! for the differences in [`EXCEPTIONS`] (also listed in docs/compatibility.md, table V). That
+//! test skips visibly without the corpus; the others run on the project's own designs and
+//! generated sites.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use drydock_core::design::{self, Severity};
 use drydock_core::validation::{RuleId, ValidationContext, validate};
 
-fn samples() -> PathBuf {
-    let dir = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/corpus/drydock-samples"
-    ));
-    assert!(
-        dir.is_dir(),
-        "the shared corpus is missing: expected {} (shared/ beside the repository)",
-        dir.display()
-    );
-    dir
+/// The reference's samples, or `None` (a visible skip, or a failure under DRYDOCK_REQUIRE_ALL).
+fn samples(test: &str) -> Option<PathBuf> {
+    drydock_core::testing::corpus(
+        &format!("validation_conformance::{test}"),
+        "drydock-samples",
+    )
 }
 
 /// What one rule reported: whether it had an error, and the documents of its errors and warnings.
@@ -71,8 +68,8 @@ const EXCEPTIONS: &[(&str, RuleId, &str)] = &[
     ),
 ];
 
-fn ours(file: &str) -> Outcome {
-    let design = match design::load(&[samples().join(file)]) {
+fn ours(dir: &Path, file: &str) -> Outcome {
+    let design = match design::load(&[dir.join(file)]) {
         Ok(d) => d,
         Err(_) => {
             return Outcome {
@@ -99,8 +96,8 @@ fn ours(file: &str) -> Outcome {
     }
 }
 
-fn reference(file: &str) -> Outcome {
-    let json = samples()
+fn reference(dir: &Path, file: &str) -> Outcome {
+    let json = dir
         .join("reference-output")
         .join(file.replace(".yaml", ".json"));
     let r: serde_json::Value =
@@ -143,9 +140,8 @@ fn reference(file: &str) -> Outcome {
     }
 }
 
-fn deckhand_samples() -> Vec<String> {
-    let dir = samples();
-    let mut files: Vec<String> = std::fs::read_dir(&dir)
+fn deckhand_samples(dir: &Path) -> Vec<String> {
+    let mut files: Vec<String> = std::fs::read_dir(dir)
         .unwrap()
         .filter_map(|e| e.ok()?.file_name().into_string().ok())
         .filter(|n| n.ends_with(".yaml"))
@@ -162,7 +158,10 @@ fn deckhand_samples() -> Vec<String> {
 
 #[test]
 fn every_deckhand_sample_validates_as_the_reference() {
-    let files = deckhand_samples();
+    let Some(dir) = samples("every_deckhand_sample_validates_as_the_reference") else {
+        return;
+    };
+    let files = deckhand_samples(&dir);
     assert!(
         files.len() >= 25,
         "expected the 26 Deckhand samples, found {}",
@@ -171,7 +170,7 @@ fn every_deckhand_sample_validates_as_the_reference() {
     let mut failures = Vec::new();
     let mut used: BTreeSet<(&str, RuleId)> = BTreeSet::new();
     for file in &files {
-        let (want, got) = (reference(file), ours(file));
+        let (want, got) = (reference(&dir, file), ours(&dir, file));
         if want.valid != got.valid {
             failures.push(format!(
                 "{file}: verdict: reference valid={}, drydock valid={}",
@@ -214,14 +213,11 @@ fn every_deckhand_sample_validates_as_the_reference() {
 
 #[test]
 fn synthetic_sites_and_the_example_site_stay_valid() {
-    let sites = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/corpus/sites"
-    ));
+    let dir = tempfile::tempdir().unwrap();
     for n in [10, 100, 1000] {
-        let report = drydock_core::validation::testing::assert_site_valid(
-            sites.join(format!("site_{n}.yaml")),
-        );
+        let path = dir.path().join(format!("site_{n}.yaml"));
+        std::fs::write(&path, drydock_core::testing::sites::generate(n)).unwrap();
+        let report = drydock_core::validation::testing::assert_site_valid(&path);
         assert_eq!(
             report.rules_with_problems(),
             [RuleId::PlatformSelection],
@@ -238,27 +234,53 @@ fn synthetic_sites_and_the_example_site_stay_valid() {
 /// same findings, in the same order.
 #[test]
 fn rules_run_together_report_what_each_rule_alone_reports() {
+    use drydock_core::design::{Source, compile, ingest_sources};
     use drydock_core::validation::{Validator, rules};
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(samples())
-        .unwrap()
-        .filter_map(|e| Some(e.ok()?.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
-        .collect();
-    paths.sort();
-    paths.push(PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/corpus/sites/site_100.yaml"
-    )));
+    let yaml_in = |dir: &Path| -> Vec<PathBuf> {
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+            .unwrap()
+            .filter_map(|e| Some(e.ok()?.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+            .collect();
+        paths.sort();
+        paths
+    };
+    let own = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/designs");
+    // The project's own designs (valid and broken), the example site, a generated site, and
+    // the reference's samples when the outside corpus is there.
+    let mut designs = Vec::new();
+    for path in [yaml_in(&own), yaml_in(&own.join("broken"))].concat() {
+        designs.push((path.display().to_string(), design::load(&[&path])));
+    }
+    designs.push((
+        "demo-site".into(),
+        design::load(&[own.join("../../../examples/sites/demo-site")]),
+    ));
+    let generated = Source::new("site_100.yaml", drydock_core::testing::sites::generate(100));
+    designs.push((
+        "site_100.yaml".into(),
+        ingest_sources(&[generated]).and_then(compile),
+    ));
+    let own_count = designs.len();
+    if let Some(dir) = samples("rules_run_together_report_what_each_rule_alone_reports") {
+        for path in yaml_in(&dir) {
+            designs.push((path.display().to_string(), design::load(&[&path])));
+        }
+    }
     let mut checked = 0;
-    for path in paths {
-        let Ok(design) = design::load(&[&path]) else {
+    for (i, (path, design)) in designs.into_iter().enumerate() {
+        let Ok(design) = design else {
+            assert!(
+                i >= own_count,
+                "{path}: the project's own design does not compile"
+            );
             continue;
         };
         let cx = ValidationContext::default();
         let together = validate(&design, &cx);
         let alone = Validator::with_rules(rules::all()).validate(&design, &cx);
-        assert_eq!(together, alone, "{}", path.display());
+        assert_eq!(together, alone, "{path}");
         checked += 1;
     }
-    assert!(checked >= 10, "only {checked} designs checked");
+    assert!(checked >= own_count, "only {checked} designs checked");
 }

@@ -110,8 +110,64 @@ pub fn ingest_str(text: &str) -> Result<SiteDesign, Diagnostics> {
 }
 
 /// Reads a design from files and directories (walked recursively for `*.yaml` and `*.yml`, in
-/// name order; symbolic links are followed, and each directory and file is read once).
+/// name order; symbolic links are followed, and each directory and file is read once): the
+/// files of [`read_sources`], ingested with [`ingest_sources`].
+///
+/// Files that cannot be read are reported with the diagnostics of the files that could.
 pub fn ingest_paths<P: AsRef<FsPath>>(paths: &[P]) -> Result<SiteDesign, Diagnostics> {
+    let (sources, mut diags) = collect_sources(paths);
+    let result = ingest_sources(&sources);
+    if diags.is_empty() {
+        return result;
+    }
+    if let Err(more) = result {
+        diags.extend(more.0);
+    }
+    Err(Diagnostics(diags))
+}
+
+/// Reads the design files under `paths` as [`Source`]s, each named by its path, by the rules
+/// of [`ingest_paths`]: a file named in `paths` is read whatever its name; a directory is
+/// walked recursively, in name order, for `*.yaml` and `*.yml` files; symbolic links are
+/// followed, and a directory or file already seen (by canonical path) is skipped, so a link
+/// back up the tree neither loops nor reads a document twice.
+///
+/// Use it to keep the exact text of a design (for `Orchestrator::put_design`, or to ingest it
+/// later with [`ingest_sources`]).
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// std::fs::write(dir.path().join("b.yml"), "schema: drydock/Network/v1\n").unwrap();
+/// std::fs::write(dir.path().join("a.yaml"), "schema: drydock/Rack/v1\n").unwrap();
+/// std::fs::write(dir.path().join("notes.txt"), "not a design").unwrap();
+/// let sources = drydock_core::design::read_sources(&[dir.path()]).unwrap();
+/// let names: Vec<_> = sources
+///     .iter()
+///     .map(|s| std::path::Path::new(&*s.name).file_name().unwrap().to_owned())
+///     .collect();
+/// assert_eq!(names, ["a.yaml", "b.yml"]);
+///
+/// // Errors are typed diagnostics naming the path.
+/// let missing = dir.path().join("missing");
+/// let err = drydock_core::design::read_sources(&[&missing]).unwrap_err();
+/// assert_eq!(err.0[0].kind, drydock_core::design::DiagnosticKind::Io);
+/// ```
+///
+/// # Errors
+///
+/// A [`DiagnosticKind::Io`] diagnostic for every path that cannot be read, or one when no
+/// YAML file was found at all.
+pub fn read_sources<P: AsRef<FsPath>>(paths: &[P]) -> Result<Vec<Source>, Diagnostics> {
+    let (sources, diags) = collect_sources(paths);
+    if diags.is_empty() {
+        Ok(sources)
+    } else {
+        Err(Diagnostics(diags))
+    }
+}
+
+/// The sources under `paths` and the diagnostics of what could not be read.
+fn collect_sources<P: AsRef<FsPath>>(paths: &[P]) -> (Vec<Source>, Vec<Diagnostic>) {
     let mut files = Vec::new();
     let mut diags = Vec::new();
     let mut seen = std::collections::HashSet::new();
@@ -134,14 +190,7 @@ pub fn ingest_paths<P: AsRef<FsPath>>(paths: &[P]) -> Result<SiteDesign, Diagnos
             "no *.yaml or *.yml file found in the given paths",
         ));
     }
-    let result = ingest_sources(&sources);
-    if diags.is_empty() {
-        return result;
-    }
-    if let Err(more) = result {
-        diags.extend(more.0);
-    }
-    Err(Diagnostics(diags))
+    (sources, diags)
 }
 
 /// Adds the YAML files under `path` to `out`. Symbolic links are followed, but a directory

@@ -34,7 +34,7 @@ pub use diag::{
     Diagnostic, DiagnosticKind, Diagnostics, DocumentKind, DocumentRef, Severity, SourceLocation,
 };
 pub use filter::{NodeFilter, NodeFilterSet, SetType};
-pub use ingest::{SiteDesign, Source, ingest_paths, ingest_sources, ingest_str};
+pub use ingest::{SiteDesign, Source, ingest_paths, ingest_sources, ingest_str, read_sources};
 pub use model::bootaction::{
     Asset, AssetData, AssetType, BootAction, DataPipelineSegment, LocationPipelineSegment,
 };

@@ -1,7 +1,5 @@
 //! Node (provisioner) drivers: commission, configure and deploy nodes.
 
-use std::collections::BTreeMap;
-
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
@@ -9,12 +7,7 @@ use super::{Capabilities, DriverError};
 use crate::bootaction::BootActionRecord;
 use crate::design::{CompiledDesign, CompiledNode};
 
-/// The images and kernels a provisioner offers: image → kernels.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PlatformCatalog {
-    /// Kernels by image.
-    pub images: BTreeMap<String, Vec<String>>,
-}
+pub use crate::validation::PlatformCatalog;
 
 /// A site-wide job: the compiled design.
 #[derive(Clone, Copy, Debug)]

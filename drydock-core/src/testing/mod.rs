@@ -5,10 +5,15 @@
 //! a missing tool fails the test with the command that installs it; elsewhere the test is skipped
 //! with a line on the real standard error, which the test harness does not capture.
 
+#[cfg(feature = "orchestrator")]
 pub mod drivers;
+#[cfg(feature = "orchestrator")]
 mod faulty;
+pub mod sites;
+#[cfg(feature = "orchestrator")]
 pub mod store;
 
+#[cfg(feature = "orchestrator")]
 pub use faulty::FaultyStore;
 
 use std::io::Write;
@@ -92,6 +97,30 @@ pub fn corpus(test: &str, sub: &str) -> Option<PathBuf> {
         test,
         &format!(
             "the outside corpus `{}` is missing (set {CORPUS_ENV} to the corpus directory)",
+            path.display()
+        ),
+    )
+}
+
+/// Environment variable naming the outside reference directory (default: `shared/reference`
+/// beside the workspace).
+pub const REFERENCE_ENV: &str = "DRYDOCK_REFERENCE";
+
+/// The outside reference's `sub` file or directory (e.g. `"maas-api-ops.tsv"`), or a visible
+/// skip: like [`corpus`], for the descriptions of the Python Drydock and its peers that the
+/// project compares itself with, at `$DRYDOCK_REFERENCE` or `../shared/reference`.
+pub fn reference(test: &str, sub: &str) -> Option<PathBuf> {
+    let base = std::env::var_os(REFERENCE_ENV)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("../shared/reference"));
+    let path = base.join(sub);
+    if path.exists() {
+        return Some(path);
+    }
+    skip_or_fail(
+        test,
+        &format!(
+            "the outside reference `{}` is missing (set {REFERENCE_ENV} to the reference directory)",
             path.display()
         ),
     )

@@ -33,8 +33,14 @@ pub use rule_id::RuleId;
 
 use crate::design::{CompiledDesign, Severity};
 
-/// What a node driver offers, for the platform selection rule (the driver's own type).
-pub use crate::driver::PlatformCatalog;
+/// The images and kernels a provisioner offers (image → kernels), for the platform selection
+/// rule; node drivers report it (`NodeDriver::available_platforms`, also at
+/// `drydock_core::driver::PlatformCatalog`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PlatformCatalog {
+    /// Kernels by image.
+    pub images: std::collections::BTreeMap<String, Vec<String>>,
+}
 
 /// What validation knows besides the design.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -12,11 +12,9 @@
 //! let report = assert_site_valid(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/sites/demo-site"));
 //! assert_eq!(report.error_count(), 0);
 //!
-//! // A negative case: this network's CIDR has host bits set.
-//! let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/corpus/drydock-samples");
-//! # if std::path::Path::new(dir).is_dir() {
-//! assert_rule_fires(format!("{dir}/invalid_network_cidr.yaml"), RuleId::CidrValidity, "oob");
-//! # }
+//! // A negative case: the `oob` network's CIDR has host bits set.
+//! let broken = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/designs/broken/cidr-host-bits.yaml");
+//! assert_rule_fires(broken, RuleId::CidrValidity, "oob");
 //! ```
 
 use std::path::Path;

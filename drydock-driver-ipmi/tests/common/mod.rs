@@ -1,5 +1,5 @@
-//! Test support: `ipmi_sim` processes on free loopback ports, configured from the templates in
-//! `shared/corpus/ipmi/`, killed on drop.
+//! Test support: `ipmi_sim` processes on free loopback ports, configured from the project's
+//! templates in `tests/ipmi_sim/`, killed on drop.
 
 #![allow(dead_code, unreachable_pub)]
 
@@ -14,8 +14,8 @@ use drydock_driver_ipmi::IpmiConfig;
 use drydock_driver_ipmi::message::Request;
 use drydock_driver_ipmi::packet::V15Packet;
 
-const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/corpus/ipmi");
-const TEMPLATE_PORT: &str = "16230";
+/// The simulator's configuration templates (`lan.conf`, `sim.emu`, `chassis.sh`).
+const CONFIG: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/ipmi_sim");
 
 /// Returns the paths of `ipmi_sim` and `ipmitool`, or `None` (visible skip) when missing.
 pub fn tools(test: &str) -> Option<(PathBuf, PathBuf)> {
@@ -61,18 +61,18 @@ impl Sim {
         let dir = tempfile::tempdir().unwrap();
         let port = free_udp_port();
         let script = dir.path().join("chassis.sh");
-        std::fs::copy(Path::new(CORPUS).join("chassis.sh.example"), &script).unwrap();
-        let lan = std::fs::read_to_string(Path::new(CORPUS).join("lan.conf.example"))
+        std::fs::copy(Path::new(CONFIG).join("chassis.sh"), &script).unwrap();
+        let lan = std::fs::read_to_string(Path::new(CONFIG).join("lan.conf"))
             .unwrap()
-            .replace("CHASSIS_SCRIPT", script.to_str().unwrap())
-            .replace(TEMPLATE_PORT, &port.to_string());
+            .replace("@CHASSIS@", script.to_str().unwrap())
+            .replace("@PORT@", &port.to_string());
         assert!(
             lan.contains(&format!("127.0.0.1 {port}")),
             "template changed: {lan}"
         );
         std::fs::write(dir.path().join("lan.conf"), lan).unwrap();
         std::fs::copy(
-            Path::new(CORPUS).join("sim.emu.example"),
+            Path::new(CONFIG).join("sim.emu"),
             dir.path().join("sim.emu"),
         )
         .unwrap();

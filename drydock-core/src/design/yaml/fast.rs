@@ -375,16 +375,10 @@ mod tests {
         (fast, all)
     }
 
-    /// Every document of the corpus and the examples that the fast reader accepts reads as the
-    /// full parser reads it.
-    #[test]
-    fn reads_as_the_full_parser_on_the_corpus() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-        let mut dirs = vec![
-            root.join("../shared/corpus/drydock-samples"),
-            root.join("examples/sites"),
-        ];
+    /// The documents of every `*.yaml`/`*.yml` file under `dir`: (read fast, all).
+    fn check_dir(dir: &std::path::Path) -> (usize, usize) {
         let (mut fast, mut all) = (0, 0);
+        let mut dirs = vec![dir.to_path_buf()];
         while let Some(dir) = dirs.pop() {
             let Ok(entries) = std::fs::read_dir(&dir) else {
                 continue;
@@ -401,15 +395,46 @@ mod tests {
                 }
             }
         }
-        // site_100 has every document kind of the large sites.
-        if let Ok(text) = std::fs::read_to_string(root.join("../shared/corpus/sites/site_100.yaml"))
-        {
-            let (f, a) = check(&text);
-            assert!(f * 10 >= a * 9, "only {f} of {a} site documents read fast");
-            fast += f;
-            all += a;
+        (fast, all)
+    }
+
+    /// Every document of the project's own designs and examples (and of the outside corpus when
+    /// it is there) that the fast reader accepts reads as the full parser reads it; the own test
+    /// designs, written in plain block style, are read fast.
+    #[test]
+    fn reads_as_the_full_parser_on_the_designs() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let (fast, all) = check_dir(&root.join("tests/designs"));
+        assert!(all >= 20, "only {all} documents in tests/designs");
+        assert!(
+            fast * 10 >= all * 9,
+            "only {fast} of {all} documents read fast"
+        );
+        let _ = check_dir(&root.join("../examples/sites"));
+        #[cfg(feature = "testing")]
+        if let Some(dir) = crate::testing::corpus(
+            "design::yaml::fast::reads_as_the_full_parser_on_the_designs",
+            "drydock-samples",
+        ) {
+            let (fast, all) = check_dir(&dir);
+            assert!(
+                fast * 2 >= all,
+                "only {fast} of {all} corpus documents read fast"
+            );
         }
-        assert!(fast * 2 >= all, "only {fast} of {all} documents read fast");
+    }
+
+    /// A generated site has every document kind of the large sites: nearly all read fast, and
+    /// as the full parser reads them.
+    #[cfg(feature = "testing")]
+    #[test]
+    fn reads_a_generated_site_as_the_full_parser() {
+        let (fast, all) = check(&crate::testing::sites::generate(100));
+        assert!(all > 100, "{all} documents");
+        assert!(
+            fast * 10 >= all * 9,
+            "only {fast} of {all} site documents read fast"
+        );
     }
 
     #[test]
