@@ -245,6 +245,7 @@ impl Compiler<'_> {
             rack: inherited(&spec.rack, &parent.rack).cloned(),
             boot_mac: doc.boot_mac.clone(),
             addressing: doc.addressing.clone(),
+            storage_extra: merge_dicts(&spec.storage_extra, &parent.storage_extra),
         })
     }
 

@@ -256,6 +256,27 @@ fn read_document(file: &Arc<str>, doc: DocumentText<'_>) -> DocOutcome {
         skipped: false,
         diags: Vec::new(),
     };
+    if doc.text.len() > yaml::MAX_DOCUMENT_BYTES {
+        out.diags.push(
+            Diagnostic::error(
+                DiagnosticKind::LimitExceeded,
+                format!(
+                    "the document starting at line {} is {} bytes; at most {} are read",
+                    doc.first_line,
+                    doc.text.len(),
+                    yaml::MAX_DOCUMENT_BYTES
+                ),
+            )
+            .at(Some(SourceLocation {
+                file: file.clone(),
+                pos: yaml::Pos {
+                    line: doc.first_line,
+                    column: 1,
+                },
+            })),
+        );
+        return out;
+    }
     let root = match yaml::parse_document(doc) {
         Ok(Some(root)) => root,
         Ok(None) => return out,

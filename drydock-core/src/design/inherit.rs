@@ -98,8 +98,9 @@ impl Named for InterfaceSpec {
             device_link: inherit(&self.device_link, &p.device_link),
             slaves: merge_lists(&self.slaves, &p.slaves),
             networks: merge_lists(&self.networks, &p.networks),
-            sriov: self.sriov.or(p.sriov),
+            sriov: self.sriov.clone().or_else(|| p.sriov.clone()),
             labels: merge_dicts(&self.labels, &p.labels),
+            extra: merge_dicts(&self.extra, &p.extra),
         }
     }
     fn normalized(&self) -> Self {
@@ -117,6 +118,7 @@ fn merge_fs(c: &FilesystemSpec, p: &FilesystemSpec) -> FilesystemSpec {
         mount_options: inherit(&c.mount_options, &p.mount_options),
         fs_uuid: inherit(&c.fs_uuid, &p.fs_uuid),
         fs_label: inherit(&c.fs_label, &p.fs_label),
+        extra: merge_dicts(&c.extra, &p.extra),
     }
 }
 
@@ -153,6 +155,7 @@ impl Named for DeviceSpec {
             volume_group: inherit(&self.volume_group, &p.volume_group),
             labels: merge_dicts(&self.labels, &p.labels),
             partitions: merge_named(&self.partitions, &p.partitions),
+            extra: merge_dicts(&self.extra, &p.extra),
         }
     }
     fn normalized(&self) -> Self {
@@ -173,6 +176,7 @@ impl Named for LogicalVolumeSpec {
             size: inherit(&self.size, &p.size),
             lv_uuid: inherit(&self.lv_uuid, &p.lv_uuid),
             filesystem: merge_fs(&self.filesystem, &p.filesystem),
+            extra: merge_dicts(&self.extra, &p.extra),
         }
     }
     fn normalized(&self) -> Self {
@@ -192,6 +196,7 @@ impl Named for VolumeGroupSpec {
             name: self.name.clone(),
             vg_uuid: inherit(&self.vg_uuid, &p.vg_uuid),
             logical_volumes: merge_named(&self.logical_volumes, &p.logical_volumes),
+            extra: merge_dicts(&self.extra, &p.extra),
         }
     }
     fn normalized(&self) -> Self {
@@ -265,5 +270,6 @@ pub fn apply_parent(child: &HostSpec, parent: &HostSpec) -> HostSpec {
         tags: merge_lists(&child.tags, &parent.tags),
         owner_data: merge_dicts(&child.owner_data, &parent.owner_data),
         rack: inherit(&child.rack, &parent.rack),
+        storage_extra: merge_dicts(&child.storage_extra, &parent.storage_extra),
     }
 }

@@ -38,6 +38,7 @@ pub use ingest::{SiteDesign, Source, ingest_paths, ingest_sources, ingest_str};
 pub use model::bootaction::{
     Asset, AssetData, AssetType, BootAction, DataPipelineSegment, LocationPipelineSegment,
 };
+pub use decode::Extras;
 pub use model::common::{Secret, Setting, Size, SizeError, SizeSpec};
 pub use model::hardware::{BootMode, BootstrapProtocol, DeviceAlias, HardwareProfile, Hugepages};
 pub use model::host::{
