@@ -595,7 +595,13 @@ pub(crate) fn to_json(node: &Node) -> serde_json::Value {
 pub(crate) fn probable_key(key: &str, known: &[&'static str]) -> Option<&'static str> {
     let norm = |s: &str| -> Vec<char> {
         s.chars()
-            .map(|c| if c == '-' { '_' } else { c.to_ascii_lowercase() })
+            .map(|c| {
+                if c == '-' {
+                    '_'
+                } else {
+                    c.to_ascii_lowercase()
+                }
+            })
             .collect()
     };
     let k = norm(key);

@@ -19,7 +19,8 @@ use super::yaml::{self, DocumentText, Node, Value};
 /// A site design as read from its documents, before inheritance.
 #[derive(Clone, Debug, Default)]
 pub struct SiteDesign {
-    /// The Region document.
+    /// The Region document (of several, the last one read, as the reference; see
+    /// `ingest.several_regions`).
     pub region: Option<Region>,
     /// Racks by name, in reading order.
     pub racks: IndexMap<String, Rack>,
@@ -39,7 +40,8 @@ pub struct SiteDesign {
     pub sources: IndexMap<DocumentRef, SourceLocation>,
     /// Number of documents of other namespaces (deckhand/, promenade/, ...) that were skipped.
     pub skipped_documents: usize,
-    /// Warnings found while reading (duplicate keys, ...).
+    /// Warnings and infos found while reading (duplicate keys, several Regions, unmodelled
+    /// fields kept as pass-through data, ...).
     pub warnings: Vec<Diagnostic>,
 }
 
@@ -509,26 +511,36 @@ fn insert(
     }
     let name = doc_ref.name.clone();
     let fresh = match decoded {
-        Decoded::Region(r) => match &design.region {
-            Some(existing) => {
+        Decoded::Region(r) => {
+            // The reference keeps the last Region read and goes on; real bundles carry a
+            // global profile Region beside the site's own.
+            if let Some(existing) = &design.region {
+                let before = design
+                    .sources
+                    .get(&DocumentRef::new(
+                        DocumentKind::Region,
+                        existing.name.clone(),
+                    ))
+                    .map(|l| format!(" (at {l})"))
+                    .unwrap_or_default();
                 diags.push(
                     Diagnostic::error(
-                        DiagnosticKind::DuplicateName,
+                        DiagnosticKind::SeveralRegions,
                         format!(
-                            "a design has one Region; found '{}' and '{}'",
-                            existing.name, r.name
+                            "several Region documents: '{}'{before} and '{}' (at {location}); \
+                             '{}', the last one read, is used",
+                            existing.name, r.name, r.name
                         ),
                     )
+                    .warning()
                     .in_document(doc_ref.clone())
-                    .at(Some(location)),
+                    .at(Some(location.clone())),
                 );
-                return;
             }
-            None => {
-                design.region = Some(r);
-                true
-            }
-        },
+            design.region = Some(r);
+            design.sources.insert(doc_ref, location);
+            return;
+        }
         Decoded::Rack(v) => put(&mut design.racks, name, v),
         Decoded::NetworkLink(v) => put(&mut design.network_links, name, v),
         Decoded::Network(v) => put(&mut design.networks, name, v),

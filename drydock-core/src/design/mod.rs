@@ -30,6 +30,7 @@ pub mod node;
 pub mod yaml;
 
 pub use compile::{CompiledDesign, compile};
+pub use decode::Extras;
 pub use diag::{
     Diagnostic, DiagnosticKind, Diagnostics, DocumentKind, DocumentRef, Severity, SourceLocation,
 };
@@ -38,7 +39,6 @@ pub use ingest::{SiteDesign, Source, ingest_paths, ingest_sources, ingest_str};
 pub use model::bootaction::{
     Asset, AssetData, AssetType, BootAction, DataPipelineSegment, LocationPipelineSegment,
 };
-pub use decode::Extras;
 pub use model::common::{Secret, Setting, Size, SizeError, SizeSpec};
 pub use model::hardware::{BootMode, BootstrapProtocol, DeviceAlias, HardwareProfile, Hugepages};
 pub use model::host::{

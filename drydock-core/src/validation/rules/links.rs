@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use super::{NodeChecks, by_node, impl_rule, node_fn};
-use crate::design::{BondingMode, CompiledDesign, DocumentKind, Severity};
+use crate::design::{BondingMode, CompiledDesign, CompiledNode, DocumentKind, Severity};
 use crate::validation::{Finding, RuleId, ValidationContext};
 
 const LINK: DocumentKind = DocumentKind::NetworkLink;
@@ -98,7 +98,8 @@ fn network_bond(d: &CompiledDesign, _: &ValidationContext) -> Vec<Finding> {
     out
 }
 
-/// DD1007: a network is allowed on one link only, every interface names a defined link, and each network of an interface is allowed on that link.
+/// DD1007: a network is allowed on one link only, every interface that names a link or carries
+/// networks names a defined link, and each network of an interface is allowed on that link.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct AllowedNetworks;
 impl_rule!(AllowedNetworks, AllowedNetworks, allowed_networks);
@@ -137,6 +138,14 @@ pub(super) fn allowed_networks_checks<'d>(
     let links = super::by_name(&d.site.network_links);
     node_fn(out, move |node, out| {
         for i in &node.interfaces {
+            // An interface without a link whose documents give it no network (an SR-IOV
+            // physical function handed to virtual machines) has nothing to configure: valid, as
+            // in the reference. One whose documents list networks, if only to remove them
+            // (`networks: ['!private']`, which the reference reads as a network), needs a link.
+            if i.device_link.is_none() && i.networks.is_empty() && !lists_networks(d, node, &i.name)
+            {
+                continue;
+            }
             let link = i.device_link.as_deref().and_then(|l| links.get(l).copied());
             let Some(link) = link else {
                 out.push(
@@ -174,4 +183,24 @@ pub(super) fn allowed_networks_checks<'d>(
             }
         }
     })
+}
+
+/// Whether the node's document or one of its host profiles lists networks (removals included)
+/// for the interface `name`.
+fn lists_networks(d: &CompiledDesign, node: &CompiledNode, name: &str) -> bool {
+    let specs = d
+        .site
+        .baremetal_nodes
+        .get(&node.name)
+        .map(|n| &n.spec)
+        .into_iter()
+        .chain(
+            node.profiles
+                .iter()
+                .filter_map(|p| d.site.host_profiles.get(p).map(|h| &h.spec)),
+        );
+    specs
+        .flat_map(|s| s.interfaces.iter())
+        .filter(|i| i.name == name)
+        .any(|i| !i.networks.is_empty())
 }
