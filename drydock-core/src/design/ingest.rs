@@ -40,6 +40,8 @@ pub struct SiteDesign {
     pub sources: IndexMap<DocumentRef, SourceLocation>,
     /// Number of documents of other namespaces (deckhand/, promenade/, ...) that were skipped.
     pub skipped_documents: usize,
+    /// The source texts, for locating the fields findings are about.
+    pub(crate) texts: Arc<super::locate::SourceTexts>,
     /// Warnings and infos found while reading (duplicate keys, several Regions, unmodelled
     /// fields kept as pass-through data, ...).
     pub warnings: Vec<Diagnostic>,
@@ -219,7 +221,13 @@ pub fn ingest_sources(sources: &[Source]) -> Result<SiteDesign, Diagnostics> {
         })
         .collect();
     let outcomes = parallel_chunks(&docs, |(file, doc)| read_document(file, *doc));
-    assemble(outcomes)
+    let mut design = assemble(outcomes)?;
+    let mut texts = super::locate::SourceTexts::default();
+    for s in sources {
+        texts.insert(s.name.clone(), Arc::from(s.text.as_str()));
+    }
+    design.texts = Arc::new(texts);
+    Ok(design)
 }
 
 /// Maps `items` on the available cores; the results in order, one vector per chunk (so that a

@@ -25,6 +25,7 @@ pub mod diag;
 pub mod filter;
 pub mod ingest;
 pub mod inherit;
+pub(crate) mod locate;
 pub mod model;
 pub mod node;
 pub mod yaml;

@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 
 use super::{NodeChecks, by_node, impl_rule, node_fn};
+use crate::design::locate::Seg::{Item, Key};
 use crate::design::{BondingMode, CompiledDesign, CompiledNode, DocumentKind, Severity};
 use crate::validation::{Finding, RuleId, ValidationContext};
 
@@ -40,16 +41,17 @@ fn network_bond(d: &CompiledDesign, _: &ValidationContext) -> Vec<Finding> {
                             "If bonding mode is disabled no other bond option can be specified",
                             "Remove the bond options or enable a bonding mode.",
                         )
-                        .document(d, LINK, &l.name),
+                        .document(d, LINK, &l.name)
+                        .at_field(d, LINK, &l.name, &[Key("bonding")]),
                     );
                 }
                 continue;
             }
             BondingMode::Lacp => Severity::Error,
             BondingMode::ActiveBackup | BondingMode::BalanceRr => {
-                for (what, v) in [
-                    ("transmit hash policy", &b.hash),
-                    ("LACP peer rate", &b.peer_rate),
+                for (what, v, key) in [
+                    ("transmit hash policy", &b.hash, "hash"),
+                    ("LACP peer rate", &b.peer_rate, "peer_rate"),
                 ] {
                     if let Some(v) = v {
                         out.push(
@@ -62,7 +64,8 @@ fn network_bond(d: &CompiledDesign, _: &ValidationContext) -> Vec<Finding> {
                                 ),
                                 "Remove the option; it only applies to 802.3ad bonds.",
                             )
-                            .document(d, LINK, &l.name),
+                            .document(d, LINK, &l.name)
+                            .at_field(d, LINK, &l.name, &[Key("bonding"), Key(key)]),
                         );
                     }
                 }
@@ -70,16 +73,18 @@ fn network_bond(d: &CompiledDesign, _: &ValidationContext) -> Vec<Finding> {
             }
         };
         let Some(mon) = b.mon_rate else { continue };
-        for (what, delay, diag) in [
+        for (what, delay, diag, key) in [
             (
                 "Up",
                 b.up_delay,
                 "Link up delay must be equal or greater than the mon_rate",
+                "up_delay",
             ),
             (
                 "Down",
                 b.down_delay,
                 "Link down delay must be equal or greater than the mon_rate",
+                "down_delay",
             ),
         ] {
             if let Some(delay) = delay.filter(|x| *x < mon) {
@@ -90,7 +95,8 @@ fn network_bond(d: &CompiledDesign, _: &ValidationContext) -> Vec<Finding> {
                         format!("{what} delay {delay} is less than mon rate {mon}"),
                         diag,
                     )
-                    .document(d, LINK, &l.name),
+                    .document(d, LINK, &l.name)
+                    .at_field(d, LINK, &l.name, &[Key("bonding"), Key(key)]),
                 );
             }
         }
@@ -130,7 +136,8 @@ pub(super) fn allowed_networks_checks<'d>(
                         "Each network is only allowed to cross a single network link.",
                     )
                     .document(d, LINK, a)
-                    .document(d, LINK, &l.name),
+                    .document(d, LINK, &l.name)
+                    .at_field(d, LINK, &l.name, &[Key("allowed_networks"), Item(n)]),
                 ),
             }
         }
@@ -159,7 +166,8 @@ pub(super) fn allowed_networks_checks<'d>(
                         ),
                         "Define the network link attached to this interface.",
                     )
-                    .document(d, NODE, &node.name),
+                    .document(d, NODE, &node.name)
+                    .at_node_field(d, node, &iface_field(&i.name, i.device_link.is_some())),
                 );
                 continue;
             };
@@ -178,7 +186,12 @@ pub(super) fn allowed_networks_checks<'d>(
                         ),
                         "Interfaces can only be attached to networks allowed on the network link connected to the interface.",
                     )
-                    .document(d, NODE, &node.name),
+                    .document(d, NODE, &node.name)
+                    .at_node_field(
+                        d,
+                        node,
+                        &[Key("interfaces"), Key(&i.name), Key("networks"), Item(n)],
+                    ),
                 );
             }
         }
@@ -203,4 +216,13 @@ fn lists_networks(d: &CompiledDesign, node: &CompiledNode, name: &str) -> bool {
         .flat_map(|s| s.interfaces.iter())
         .filter(|i| i.name == name)
         .any(|i| !i.networks.is_empty())
+}
+
+/// The path of an interface's link (or of the interface, when it names none).
+fn iface_field(name: &str, has_link: bool) -> Vec<crate::design::locate::Seg<'_>> {
+    let mut path = vec![Key("interfaces"), Key(name)];
+    if has_link {
+        path.push(Key("device_link"));
+    }
+    path
 }
