@@ -62,7 +62,11 @@ impl SourceTexts {
 
     /// Finds the value at `path` (below `data` or `spec`) in the document starting at `at`:
     /// the rendered path (`data.interfaces.pxe.networks[1]`) and the value's location.
-    pub(crate) fn find(&self, at: &SourceLocation, path: &[Seg<'_>]) -> Option<(String, SourceLocation)> {
+    pub(crate) fn find(
+        &self,
+        at: &SourceLocation,
+        path: &[Seg<'_>],
+    ) -> Option<(String, SourceLocation)> {
         let file = self.files.get(&at.file)?;
         let text: &str = &file.text;
         let docs = file.docs.get_or_init(|| {
@@ -106,9 +110,10 @@ impl SourceTexts {
                     n
                 }
                 Seg::Item(value) => {
-                    let (i, n) = items(node)?.iter().enumerate().find(|(_, n)| {
-                        yaml::scalar_text(&n.value).is_some_and(|v| v == value)
-                    })?;
+                    let (i, n) = items(node)?
+                        .iter()
+                        .enumerate()
+                        .find(|(_, n)| yaml::scalar_text(&n.value).is_some_and(|v| v == value))?;
                     let _ = write!(rendered, "[{i}]");
                     n
                 }
@@ -127,7 +132,11 @@ impl SourceTexts {
 /// The last value of `key` in a mapping node (the last of duplicate keys wins, as in decoding).
 fn entry<'n, 'a>(node: &'n Node<'a>, key: &str) -> Option<&'n Node<'a>> {
     match &node.value {
-        Value::Map(entries) => entries.iter().rev().find(|(k, _)| k.text == key).map(|(_, v)| v),
+        Value::Map(entries) => entries
+            .iter()
+            .rev()
+            .find(|(k, _)| k.text == key)
+            .map(|(_, v)| v),
         _ => None,
     }
 }
@@ -149,7 +158,12 @@ pub(crate) struct FieldAt {
 
 impl SiteDesign {
     /// Where the value at `path` of the document `kind`/`name` is written.
-    pub(crate) fn field_at(&self, kind: DocumentKind, name: &str, path: &[Seg<'_>]) -> Option<FieldAt> {
+    pub(crate) fn field_at(
+        &self,
+        kind: DocumentKind,
+        name: &str,
+        path: &[Seg<'_>],
+    ) -> Option<FieldAt> {
         let at = self.location_of(kind, name)?;
         let (field, location) = self.texts.find(at, path)?;
         Some(FieldAt {
@@ -161,12 +175,18 @@ impl SiteDesign {
 
     /// Where the value at `path` of node `node` is written: in its own document, else in the
     /// nearest host profile that gives it.
-    pub(crate) fn node_field_at(&self, node: &str, profiles: &[String], path: &[Seg<'_>]) -> Option<FieldAt> {
-        self.field_at(DocumentKind::BaremetalNode, node, path).or_else(|| {
-            profiles
-                .iter()
-                .find_map(|p| self.field_at(DocumentKind::HostProfile, p, path))
-        })
+    pub(crate) fn node_field_at(
+        &self,
+        node: &str,
+        profiles: &[String],
+        path: &[Seg<'_>],
+    ) -> Option<FieldAt> {
+        self.field_at(DocumentKind::BaremetalNode, node, path)
+            .or_else(|| {
+                profiles
+                    .iter()
+                    .find_map(|p| self.field_at(DocumentKind::HostProfile, p, path))
+            })
     }
 
     /// The host profiles from `first` up, nearest first (as [`CompiledNode::profiles`]).
@@ -175,7 +195,10 @@ impl SiteDesign {
         let mut cur = first;
         while let Some(p) = cur.filter(|p| !out.iter().any(|x| x == p)) {
             out.push(p.to_owned());
-            cur = self.host_profiles.get(p).and_then(|h| h.spec.parent.as_deref());
+            cur = self
+                .host_profiles
+                .get(p)
+                .and_then(|h| h.spec.parent.as_deref());
         }
         out
     }
@@ -209,7 +232,11 @@ pub(crate) fn segments(field: &str) -> Vec<Seg<'_>> {
         .or_else(|| field.strip_prefix("spec."))
         .unwrap_or(field);
     if let Some(key) = rest.strip_prefix("platform.kernel_params.") {
-        return vec![Seg::Key("platform"), Seg::Key("kernel_params"), Seg::Key(key)];
+        return vec![
+            Seg::Key("platform"),
+            Seg::Key("kernel_params"),
+            Seg::Key(key),
+        ];
     }
     rest.split('.').map(Seg::Key).collect()
 }

@@ -7,7 +7,7 @@ use indexmap::IndexMap;
 use serde::Serialize;
 
 use super::common::{Setting, Size};
-use crate::design::decode::{Cx, Extras, Fields, Path, str_enum};
+use crate::design::decode::{Cx, Extras, Fields, Path, str_enum, to_json};
 use crate::design::diag::DiagnosticKind;
 use crate::design::yaml::{Node, Value};
 
@@ -539,10 +539,16 @@ pub(crate) fn decode_host_spec(
                     None => None,
                 };
             }
+            // The reference's schema leaves `oob` open to any value: scalars are kept as their
+            // text, lists and mappings as JSON text (for drivers that know them).
             for (key, value) in o.entries {
                 if key.text != "type" {
                     let kp = p.key(&key.text);
-                    if let Some(v) = cx.string(value, &kp) {
+                    let v = match &value.value {
+                        Value::Seq(_) | Value::Map(_) => Some(to_json(value).to_string()),
+                        _ => cx.string(value, &kp),
+                    };
+                    if let Some(v) = v {
                         spec.oob_parameters.0.insert(key.text.to_string(), v);
                     }
                 }

@@ -1,8 +1,8 @@
 //! Boot action rules.
 
 use super::{NodeChecks, by_node, impl_rule, node_fn};
-use crate::design::{AssetData, AssetType, CompiledDesign, DocumentKind, Severity};
 use crate::design::locate::Seg::{Index, Key};
+use crate::design::{AssetData, AssetType, CompiledDesign, DocumentKind, Severity};
 use crate::validation::{Finding, RuleId, ValidationContext};
 
 /// DD4001 (warning): every node is targeted by at least one boot action.
@@ -66,7 +66,12 @@ fn bootaction_package_list(d: &CompiledDesign, _: &ValidationContext) -> Vec<Fin
                         "pkg_list assets must specify a location or a list of packages.",
                     )
                     .document(d, DocumentKind::BootAction, &ba.name)
-                    .at_field(d, DocumentKind::BootAction, &ba.name, &[Key("assets"), Index(i)]),
+                    .at_field(
+                        d,
+                        DocumentKind::BootAction,
+                        &ba.name,
+                        &[Key("assets"), Index(i)],
+                    ),
                 );
                 continue;
             }

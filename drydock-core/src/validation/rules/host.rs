@@ -1,8 +1,8 @@
 //! Per-node host rules: kernel parameters, platform, hostname and out-of-band access.
 
 use super::{NodeChecks, by_node, impl_rule, node_fn};
-use crate::design::{CompiledDesign, CompiledNode, DocumentKind, KernelParam, OobType, Severity};
 use crate::design::locate::Seg::Key;
+use crate::design::{CompiledDesign, CompiledNode, DocumentKind, KernelParam, OobType, Severity};
 use crate::validation::{Finding, RuleId, ValidationContext};
 
 const NODE: DocumentKind = DocumentKind::BaremetalNode;

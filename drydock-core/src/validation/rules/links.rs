@@ -65,7 +65,12 @@ fn network_bond(d: &CompiledDesign, _: &ValidationContext) -> Vec<Finding> {
                                 "Remove the option; it only applies to 802.3ad bonds.",
                             )
                             .document(d, LINK, &l.name)
-                            .at_field(d, LINK, &l.name, &[Key("bonding"), Key(key)]),
+                            .at_field(
+                                d,
+                                LINK,
+                                &l.name,
+                                &[Key("bonding"), Key(key)],
+                            ),
                         );
                     }
                 }
@@ -137,7 +142,12 @@ pub(super) fn allowed_networks_checks<'d>(
                     )
                     .document(d, LINK, a)
                     .document(d, LINK, &l.name)
-                    .at_field(d, LINK, &l.name, &[Key("allowed_networks"), Item(n)]),
+                    .at_field(
+                        d,
+                        LINK,
+                        &l.name,
+                        &[Key("allowed_networks"), Item(n)],
+                    ),
                 ),
             }
         }
@@ -167,7 +177,11 @@ pub(super) fn allowed_networks_checks<'d>(
                         "Define the network link attached to this interface.",
                     )
                     .document(d, NODE, &node.name)
-                    .at_node_field(d, node, &iface_field(&i.name, i.device_link.is_some())),
+                    .at_node_field(
+                        d,
+                        node,
+                        &iface_field(&i.name, i.device_link.is_some()),
+                    ),
                 );
                 continue;
             };

@@ -116,7 +116,11 @@ pub(super) fn ip_locality_checks<'d>(
                         "Define network or correct address definition.",
                     )
                     .document(d, NODE, &node.name)
-                    .at_node_field(d, node, &[Key("addressing"), Index(i), Key("network")]),
+                    .at_node_field(
+                        d,
+                        node,
+                        &[Key("addressing"), Index(i), Key("network")],
+                    ),
                 );
                 continue;
             };
@@ -134,7 +138,11 @@ pub(super) fn ip_locality_checks<'d>(
                         "Define a valid address for this network.",
                     )
                     .document(d, NODE, &node.name)
-                    .at_node_field(d, node, &[Key("addressing"), Index(i), Key("address")]),
+                    .at_node_field(
+                        d,
+                        node,
+                        &[Key("addressing"), Index(i), Key("address")],
+                    ),
                 );
             }
         }
@@ -162,21 +170,23 @@ fn mtu(d: &CompiledDesign, _: &ValidationContext) -> Vec<Finding> {
     let mut out = Vec::new();
     for l in d.site.network_links.values() {
         if !MTU_RANGE.contains(&l.mtu) {
-            out.push(
-                range_error(l.mtu)
-                    .document(d, LINK, &l.name)
-                    .at_field(d, LINK, &l.name, &[Key("mtu")]),
-            );
+            out.push(range_error(l.mtu).document(d, LINK, &l.name).at_field(
+                d,
+                LINK,
+                &l.name,
+                &[Key("mtu")],
+            ));
         }
     }
     for n in d.site.networks.values() {
         let Some(mtu) = n.mtu else { continue };
         if !MTU_RANGE.contains(&mtu) {
-            out.push(
-                range_error(mtu)
-                    .document(d, NET, &n.name)
-                    .at_field(d, NET, &n.name, &[Key("mtu")]),
-            );
+            out.push(range_error(mtu).document(d, NET, &n.name).at_field(
+                d,
+                NET,
+                &n.name,
+                &[Key("mtu")],
+            ));
         }
         let carriers = d.site.network_links.values().filter(|l| {
             l.trunking.default_network.as_deref() == Some(n.name.as_str())
@@ -319,7 +329,11 @@ pub(super) fn duplicate_ips_checks<'d>(
                         "Select unique IP addresses for each node.",
                     )
                     .document(d, NODE, &node.name)
-                    .at_node_field(d, node, &[Key("addressing"), Index(i), Key("address")]);
+                    .at_node_field(
+                        d,
+                        node,
+                        &[Key("addressing"), Index(i), Key("address")],
+                    );
                     if *first != node.name {
                         f = f.document(d, NODE, first);
                     }

@@ -1,10 +1,10 @@
 //! Storage rules: boot volumes, layout, sizes, mountpoints and free space.
 
 use super::{NodeChecks, by_node, impl_rule, node_fn};
+use crate::design::locate::Seg::{self, Key, Named};
 use crate::design::{
     CompiledDesign, CompiledNode, DocumentKind, Filesystem, Severity, Size, SizeSpec,
 };
-use crate::design::locate::Seg::{self, Key, Named};
 use crate::validation::{Finding, RuleId, ValidationContext};
 
 const NODE: DocumentKind = DocumentKind::BaremetalNode;
@@ -32,7 +32,12 @@ impl<'a> Volume<'a> {
 
 /// The path of field `key` of partition `name` of device `container` (or of logical volume
 /// `name` of volume group `container`).
-fn entry_field<'a>(is_partition: bool, container: &'a str, name: &'a str, key: &'a str) -> [Seg<'a>; 6] {
+fn entry_field<'a>(
+    is_partition: bool,
+    container: &'a str,
+    name: &'a str,
+    key: &'a str,
+) -> [Seg<'a>; 6] {
     let (kind, items) = if is_partition {
         ("physical_devices", "partitions")
     } else {
@@ -291,7 +296,11 @@ pub(super) fn storage_sizing_checks<'d>(
             (true, dev.name.as_str(), items)
         });
         let container_field = |is_device: bool, name: &'d str| {
-            let kind = if is_device { "physical_devices" } else { "volume_groups" };
+            let kind = if is_device {
+                "physical_devices"
+            } else {
+                "volume_groups"
+            };
             [Key("storage"), Key(kind), Key(name)]
         };
         let groups = n.volume_groups.iter().map(|g| {
@@ -310,13 +319,19 @@ pub(super) fn storage_sizing_checks<'d>(
                     out.push(
                         err(
                             if is_device {
-                                format!("Storage partition {name} on device {container} size is < 0")
+                                format!(
+                                    "Storage partition {name} on device {container} size is < 0"
+                                )
                             } else {
                                 format!("Logical Volume {name} size is < 0 ")
                             },
                             "Sizes must not be negative.".to_owned(),
                         )
-                        .at_node_field(d, n, &entry_field(is_device, container, name, "size")),
+                        .at_node_field(
+                            d,
+                            n,
+                            &entry_field(is_device, container, name, "size"),
+                        ),
                     );
                 }
                 sum = sum.saturating_add(p);
