@@ -112,9 +112,17 @@ fn mtu_and_cidr_findings_point_at_their_values() {
 fn address_and_network_references_point_at_their_values() {
     let r = report();
     let outside = one(&r, RuleId::IpLocality, "10.9.0.20");
-    assert_at(outside, "data.addressing[0].address", at(SITE, 0, "10.9.0.20"));
+    assert_at(
+        outside,
+        "data.addressing[0].address",
+        at(SITE, 0, "10.9.0.20"),
+    );
     let unknown = one(&r, RuleId::IpLocality, "nowhere is not a valid network");
-    assert_at(unknown, "data.addressing[1].network", at(SITE, 0, "nowhere"));
+    assert_at(
+        unknown,
+        "data.addressing[1].network",
+        at(SITE, 0, "nowhere"),
+    );
     // An interface's network, written in the host profile the node inherits it from.
     let not_allowed = one(&r, RuleId::AllowedNetworks, "network mgmt not allowed");
     let line = at(SITE, 0, "networks: [pxe, mgmt]");
@@ -187,10 +195,7 @@ fn assert_site_valid_prints_the_field_and_its_location() {
         drydock_core::validation::testing::assert_site_valid(&path);
     })
     .expect_err("the site is invalid");
-    let message = panic
-        .downcast_ref::<String>()
-        .cloned()
-        .unwrap_or_default();
+    let message = panic.downcast_ref::<String>().cloned().unwrap_or_default();
     let (line, column) = at(SITE, 0, "99999");
     assert!(
         message.contains(&format!("site.yaml:{line}:{column} at data.mtu:")),

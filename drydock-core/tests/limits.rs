@@ -50,7 +50,10 @@ fn duplicate_keys_of_a_large_mapping_are_all_found() {
         Some("data.metadata.owner_data.key_10")
     );
     assert!(dups[0].message.contains("first at line 19"), "{}", dups[0]);
-    assert_eq!(design.baremetal_nodes["big"].spec.owner_data["key_10"], "again");
+    assert_eq!(
+        design.baremetal_nodes["big"].spec.owner_data["key_10"],
+        "again"
+    );
 }
 
 #[test]
@@ -77,7 +80,9 @@ fn a_mapping_beyond_the_limit_is_refused() {
 #[test]
 fn a_document_beyond_the_limit_is_refused_and_the_others_read() {
     let small = "schema: drydock/Network/v1\nmetadata: {name: pxe}\ndata:\n  cidr: 10.0.0.0/24\n  x: oops\n";
-    let mut big = String::from("schema: drydock/Network/v1\nmetadata: {name: big}\ndata:\n  cidr: 10.1.0.0/24\n  labels:\n");
+    let mut big = String::from(
+        "schema: drydock/Network/v1\nmetadata: {name: big}\ndata:\n  cidr: 10.1.0.0/24\n  labels:\n",
+    );
     let line = format!("    # {}\n", "x".repeat(1000));
     while big.len() <= MAX_DOCUMENT_BYTES {
         big.push_str(&line);

@@ -7,7 +7,7 @@ use indexmap::IndexMap;
 
 use super::decode::{Cx, Path};
 use super::diag::{
-    Diagnostic, DiagnosticKind, Diagnostics, DocumentKind, DocumentRef, SourceLocation,
+    Diagnostic, DiagnosticKind, Diagnostics, DocumentKind, DocumentRef, Severity, SourceLocation,
 };
 use super::model::bootaction::{BootAction, decode_bootaction};
 use super::model::hardware::{HardwareProfile, decode_hardware_profile};
@@ -490,6 +490,9 @@ fn assemble(outcomes: Vec<Vec<DocOutcome>>) -> Result<SiteDesign, Diagnostics> {
         insert(&mut design, &mut diags, doc_ref, location, decoded);
     }
     if diags.iter().any(Diagnostic::is_error) {
+        // Infos (unmodelled fields kept) are noise beside errors; they come back once the
+        // design is read.
+        diags.retain(|d| d.severity != Severity::Info);
         return Err(Diagnostics(diags));
     }
     design.warnings = diags;
