@@ -2,6 +2,11 @@
 //!
 //! Decoders never stop at the first problem: each reader reports what is wrong with its field
 //! (with the field path and the source position) and returns `None`, and the caller carries on.
+//!
+//! Each mapping is closed or open as the reference's JSON schema for that place is: a decoder
+//! ends a closed mapping with `Fields::deny_unknown` (unknown keys are errors) and an open one
+//! with `Fields::rest`, which keeps the unknown keys as [`Extras`] (reported as infos). Both
+//! name the modelled key a near miss was probably meant to be (`mtuu` → `mtu`).
 
 use std::borrow::Cow;
 use std::fmt;
