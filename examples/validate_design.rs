@@ -1,8 +1,12 @@
 //! Reads, compiles and validates a site design with every rule.
 //!
 //! ```text
-//! cargo run --release --example validate_design -- [--json] PATH...
+//! cargo run --release --example validate_design -- [--json] [--infos] PATH...
 //! ```
+//!
+//! Every message names its document, the field path and the line:column of the value. Infos
+//! (fields the design carries that drydock keeps as pass-through data) are counted, and listed
+//! with `--infos` (always in the JSON).
 //!
 //! PATHs are files or directories (walked for `*.yaml`/`*.yml`). Exit status: 0 for a valid
 //! design, 1 for an invalid one, 2 for usage or I/O errors.
@@ -14,7 +18,7 @@ use drydock::core::validation::{self, Finding, ValidationContext};
 use serde_json::json;
 
 fn usage() -> ExitCode {
-    eprintln!("usage: validate_design [--json] PATH...");
+    eprintln!("usage: validate_design [--json] [--infos] PATH...");
     ExitCode::from(2)
 }
 
@@ -29,6 +33,7 @@ fn message_json(d: &Diagnostic) -> serde_json::Value {
             None => d.message.clone(),
         },
         "documents": d.document.iter().collect::<Vec<_>>(),
+        "field": d.field,
         "location": d.location.as_ref().map(ToString::to_string),
     })
 }
@@ -52,16 +57,19 @@ fn finding_json(f: &Finding) -> serde_json::Value {
         "message": f.message,
         "diagnostic": f.diagnostic,
         "documents": f.documents,
+        "field": f.field,
         "location": f.location.as_ref().map(ToString::to_string),
     })
 }
 
 fn main() -> ExitCode {
     let mut json_out = false;
+    let mut infos = false;
     let mut paths = Vec::new();
     for arg in std::env::args().skip(1) {
         match arg.as_str() {
             "--json" => json_out = true,
+            "--infos" => infos = true,
             "-h" | "--help" => return usage(),
             s if s.starts_with('-') => return usage(),
             _ => paths.push(arg),
@@ -109,8 +117,16 @@ fn main() -> ExitCode {
         });
         println!("{out}");
     } else {
+        let mut hidden = 0;
         for d in &diagnostics {
-            println!("{d}");
+            if d.severity == Severity::Info && !infos {
+                hidden += 1;
+            } else {
+                println!("{d}");
+            }
+        }
+        if hidden > 0 {
+            println!("{hidden} infos (fields kept as pass-through data; --infos lists them)");
         }
         for f in &findings {
             println!("{f}");

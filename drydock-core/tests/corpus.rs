@@ -189,7 +189,7 @@ fn deckhand_fullsite_compiles_as_the_reference_tests_say() {
     assert_eq!(bond0.networks, ["mgmt"]); // '!private' removed the profile's private
     assert_eq!(bond0.slaves, ["prim_nic01", "prim_nic02"]);
     // Our fix: merging a child interface keeps the profile's SR-IOV settings (the reference drops them).
-    assert_eq!(bond0.sriov.map(|s| s.vf_count), Some(2));
+    assert_eq!(bond0.sriov.as_ref().map(|s| s.vf_count), Some(2));
     assert_eq!(c1.fqdn(), "controller01.mgmt.sitename.example.com");
     assert_eq!(c1.hardware_profile.as_deref(), Some("HPGen9v3"));
     assert_eq!(c1.oob.account.as_deref(), Some("admin"));

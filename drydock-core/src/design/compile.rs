@@ -12,6 +12,7 @@ use super::filter::{NodeFilterSet, select};
 use super::ingest::SiteDesign;
 use super::ingest::parallel_chunks;
 use super::inherit::{apply_parent, inherited, merge_dicts, merge_lists};
+use super::locate::segments;
 use super::model::hardware::HardwareProfile;
 use super::model::host::{BaremetalNode, HostSpec};
 use super::model::network::Route;
@@ -56,9 +57,32 @@ struct Compiler<'a> {
 }
 
 impl Compiler<'_> {
+    /// Attaches the document, and the location of the diagnostic's field where it is written
+    /// (for a node, in its document or the nearest host profile giving it), else of the
+    /// document.
     fn located(&self, kind: DocumentKind, name: &str, d: Diagnostic) -> Diagnostic {
-        d.in_document(DocumentRef::new(kind, name))
-            .at(self.site.location_of(kind, name).cloned())
+        let field = d.field.as_deref().and_then(|f| {
+            let path = segments(f);
+            match kind {
+                DocumentKind::BaremetalNode => {
+                    let parent = self.site.baremetal_nodes.get(name);
+                    let chain = self
+                        .site
+                        .profile_chain(parent.and_then(|n| n.spec.parent.as_deref()));
+                    self.site.node_field_at(name, &chain, &path)
+                }
+                DocumentKind::HostProfile => {
+                    // A profile's own field only: a problem with its parent is reported there.
+                    self.site.field_at(kind, name, &path)
+                }
+                _ => self.site.field_at(kind, name, &path),
+            }
+        });
+        let d = d.in_document(DocumentRef::new(kind, name));
+        match field {
+            Some(at) => d.at_field(at.field).at(Some(at.location)),
+            None => d.at(self.site.location_of(kind, name).cloned()),
+        }
     }
 
     fn report(&mut self, kind: DocumentKind, name: &str, d: Diagnostic) {
@@ -245,6 +269,7 @@ impl Compiler<'_> {
             rack: inherited(&spec.rack, &parent.rack).cloned(),
             boot_mac: doc.boot_mac.clone(),
             addressing: doc.addressing.clone(),
+            storage_extra: merge_dicts(&spec.storage_extra, &parent.storage_extra),
         })
     }
 

@@ -2,6 +2,11 @@
 //!
 //! Decoders never stop at the first problem: each reader reports what is wrong with its field
 //! (with the field path and the source position) and returns `None`, and the caller carries on.
+//!
+//! Each mapping is closed or open as the reference's JSON schema for that place is: a decoder
+//! ends a closed mapping with `Fields::deny_unknown` (unknown keys are errors) and an open one
+//! with `Fields::rest`, which keeps the unknown keys as [`Extras`] (reported as infos). Both
+//! name the modelled key a near miss was probably meant to be (`mtuu` → `mtu`).
 
 use std::borrow::Cow;
 use std::fmt;
@@ -113,6 +118,11 @@ impl UnknownValue {
     }
 }
 
+/// Most entries one mapping of a design document may have. Real designs stay far below (the
+/// largest mappings are kernel parameters and labels, with tens of entries); the bound keeps a
+/// hostile document from costing unbounded time and memory.
+pub const MAX_MAPPING_ENTRIES: usize = 250_000;
+
 /// Decoding context of one document: where problems go and what they are attached to.
 pub(crate) struct Cx<'a> {
     pub(crate) diags: &'a mut Vec<Diagnostic>,
@@ -159,30 +169,69 @@ impl Cx<'_> {
     }
 
     /// Warns of keys that appear more than once in a mapping (YAML forbids it; PyYAML, which
-    /// the reference used, keeps the last value, and so does drydock).
+    /// the reference used, keeps the last value, and so does drydock). Linear in the number of
+    /// entries: small mappings are compared pairwise, larger ones go through a hash map.
     fn warn_duplicate_keys(&mut self, entries: &[(Key, Node)], path: &Path<'_>) {
-        for (i, (key, _)) in entries.iter().enumerate() {
-            if let Some((first, _)) = entries[..i].iter().find(|(k, _)| k.text == key.text) {
-                let d = Diagnostic::error(
-                    DiagnosticKind::DuplicateKey,
-                    format!(
-                        "key '{}' appears twice (first at line {}); the last value is used",
-                        key.text, first.pos.line
-                    ),
-                )
-                .warning()
-                .in_document(self.doc.clone())
-                .at_field(path.key(&key.text).to_string())
-                .at(self.location(key.pos));
-                self.diags.push(d);
+        const PAIRWISE_UP_TO: usize = 16;
+        if entries.len() <= PAIRWISE_UP_TO {
+            for (i, (key, _)) in entries.iter().enumerate() {
+                if let Some((first, _)) = entries[..i].iter().find(|(k, _)| k.text == key.text) {
+                    self.duplicate_key(key, first.pos, path);
+                }
+            }
+            return;
+        }
+        let mut first_at: rustc_hash::FxHashMap<&str, Pos> =
+            rustc_hash::FxHashMap::with_capacity_and_hasher(entries.len(), Default::default());
+        for (key, _) in entries {
+            match first_at.entry(&key.text) {
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(key.pos);
+                }
+                std::collections::hash_map::Entry::Occupied(e) => {
+                    let first = *e.get();
+                    self.duplicate_key(key, first, path);
+                }
             }
         }
     }
 
-    /// Reads a mapping. A null node reads as an empty mapping.
+    fn duplicate_key(&mut self, key: &Key, first: Pos, path: &Path<'_>) {
+        let d = Diagnostic::error(
+            DiagnosticKind::DuplicateKey,
+            format!(
+                "key '{}' appears twice (first at line {}); the last value is used",
+                key.text, first.line
+            ),
+        )
+        .warning()
+        .in_document(self.doc.clone())
+        .at_field(path.key(&key.text).to_string())
+        .at(self.location(key.pos));
+        self.diags.push(d);
+    }
+
+    /// Reads a mapping. A null node reads as an empty mapping. A mapping of more than
+    /// [`MAX_MAPPING_ENTRIES`] entries is refused (`ingest.limit_exceeded`).
     pub(crate) fn map<'n>(&mut self, node: &'n Node, path: &Path<'_>) -> Option<Fields<'n>> {
         match &node.value {
             Value::Map(entries) => {
+                if entries.len() > MAX_MAPPING_ENTRIES {
+                    let first_over = entries[MAX_MAPPING_ENTRIES].0.pos;
+                    self.report(
+                        DiagnosticKind::LimitExceeded,
+                        path,
+                        node.pos,
+                        format!(
+                            "the mapping has {} entries; at most {MAX_MAPPING_ENTRIES} are read \
+                             (entry {} is at line {})",
+                            entries.len(),
+                            MAX_MAPPING_ENTRIES + 1,
+                            first_over.line
+                        ),
+                    );
+                    return None;
+                }
                 self.warn_duplicate_keys(entries, path);
                 Some(Fields::new(entries, node.pos))
             }
@@ -447,25 +496,175 @@ impl<'n> Fields<'n> {
         node
     }
 
-    /// Reports every field not taken as unknown.
+    /// The names asked for so far, sorted, without repeats.
+    fn known(&self) -> Vec<&'static str> {
+        let mut known = self.known[..self.known_len].to_vec();
+        known.extend_from_slice(&self.known_more);
+        known.sort_unstable();
+        known.dedup();
+        known
+    }
+
+    /// Reports every field not taken as unknown: for places the reference's schema closes
+    /// (`additionalProperties: false`). A key close to a known one names it.
     pub(crate) fn deny_unknown(self, cx: &mut Cx<'_>, path: &Path<'_>) {
+        let mut known: Option<Vec<&'static str>> = None;
         for (i, (key, _)) in self.entries.iter().enumerate() {
             if !self.is_taken(i) {
-                let mut known = self.known[..self.known_len].to_vec();
-                known.extend_from_slice(&self.known_more);
-                known.sort_unstable();
-                known.dedup();
+                let known = known.get_or_insert_with(|| self.known());
+                let hint = match probable_key(&key.text, known) {
+                    Some(k) => format!(" (did you mean '{k}'?)"),
+                    None => String::new(),
+                };
                 cx.report(
                     DiagnosticKind::UnknownField,
                     &path.key(&key.text),
                     key.pos,
                     format!(
-                        "unknown field '{}'; expected one of: {}",
+                        "unknown field '{}'{hint}; expected one of: {}",
                         key.text,
                         known.join(", ")
                     ),
                 );
             }
         }
+    }
+
+    /// Keeps every field not taken as pass-through data: for places the reference's schema
+    /// leaves open. Each is reported at info level (`ingest.unmodelled_field`); a key close to
+    /// a modelled one is a warning naming it (`ingest.likely_typo`).
+    pub(crate) fn rest(self, cx: &mut Cx<'_>, path: &Path<'_>) -> Extras {
+        let mut extras = Extras::new();
+        let mut known: Option<Vec<&'static str>> = None;
+        for (i, (key, value)) in self.entries.iter().enumerate() {
+            if self.is_taken(i) {
+                continue;
+            }
+            let known = known.get_or_insert_with(|| self.known());
+            let field = path.key(&key.text).to_string();
+            let d = match probable_key(&key.text, known) {
+                Some(k) => Diagnostic::error(
+                    DiagnosticKind::LikelyTypo,
+                    format!(
+                        "field '{}' is not modelled; did you mean '{k}'? (kept as pass-through data)",
+                        key.text
+                    ),
+                )
+                .warning(),
+                None => Diagnostic::error(
+                    DiagnosticKind::UnmodelledField,
+                    format!(
+                        "field '{}' is not modelled by drydock; kept as pass-through data",
+                        key.text
+                    ),
+                )
+                .info(),
+            };
+            cx.diags.push(
+                d.in_document(cx.doc.clone())
+                    .at_field(field)
+                    .at(cx.location(key.pos)),
+            );
+            extras.insert(key.text.to_string(), to_json(value));
+        }
+        extras
+    }
+}
+
+/// Fields a document carries at a place the reference's schema leaves open, which drydock does
+/// not model (`ovs_dpdk` on an interface, `num_vfs` under `sriov`, ...), as JSON values in
+/// document order. Drivers and boot action templates may read them.
+pub type Extras = IndexMap<String, serde_json::Value>;
+
+/// A YAML node as a JSON value (mapping keys as written; non-finite floats become null).
+pub(crate) fn to_json(node: &Node) -> serde_json::Value {
+    use serde_json::Value as J;
+    match &node.value {
+        Value::Null => J::Null,
+        Value::Bool(b) => J::Bool(*b),
+        Value::Int(i) => J::from(*i),
+        Value::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
+        Value::Str(s) => J::String(s.to_string()),
+        Value::Seq(items) => J::Array(items.iter().map(to_json).collect()),
+        Value::Map(entries) => J::Object(
+            entries
+                .iter()
+                .map(|(k, v)| (k.text.to_string(), to_json(v)))
+                .collect(),
+        ),
+    }
+}
+
+/// The known key `key` was probably meant to be: the closest one within a small edit distance
+/// (one edit for keys of up to 4 characters, two beyond; case, `-` and `_` differences free).
+pub(crate) fn probable_key(key: &str, known: &[&'static str]) -> Option<&'static str> {
+    let norm = |s: &str| -> Vec<char> {
+        s.chars()
+            .map(|c| {
+                if c == '-' {
+                    '_'
+                } else {
+                    c.to_ascii_lowercase()
+                }
+            })
+            .collect()
+    };
+    let k = norm(key);
+    if k.len() < 3 {
+        return None;
+    }
+    let limit = if k.len() <= 4 { 1 } else { 2 };
+    known
+        .iter()
+        .map(|name| (edit_distance(&k, &norm(name)), *name))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, name)| name)
+}
+
+/// Optimal string alignment distance (insertions, deletions, substitutions, transpositions of
+/// neighbours), bounded by the short inputs it is used on.
+fn edit_distance(a: &[char], b: &[char]) -> usize {
+    if a.len().abs_diff(b.len()) > 2 || a.len() > 64 || b.len() > 64 {
+        return usize::MAX;
+    }
+    let w = b.len() + 1;
+    let mut d = vec![0usize; (a.len() + 1) * w];
+    for i in 0..=a.len() {
+        d[i * w] = i;
+    }
+    for (j, cell) in d.iter_mut().enumerate().take(w) {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (d[(i - 1) * w + j] + 1)
+                .min(d[i * w + j - 1] + 1)
+                .min(d[(i - 1) * w + j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(d[(i - 2) * w + j - 2] + 1);
+            }
+            d[i * w + j] = v;
+        }
+    }
+    d[a.len() * w + b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn probable_keys() {
+        let known = ["mtu", "vlan", "cidr", "device_link", "networks"];
+        assert_eq!(probable_key("mtuu", &known), Some("mtu"));
+        assert_eq!(probable_key("vlna", &known), Some("vlan"));
+        assert_eq!(probable_key("MTU", &known), Some("mtu"));
+        assert_eq!(probable_key("device-link", &known), Some("device_link"));
+        assert_eq!(probable_key("netwroks", &known), Some("networks"));
+        assert_eq!(probable_key("ovs_dpdk", &known), None);
+        assert_eq!(probable_key("pci_whitelist", &known), None);
+        assert_eq!(probable_key("id", &known), None);
     }
 }

@@ -174,6 +174,16 @@ pub enum DiagnosticKind {
     UnresolvedParameter,
     /// A malformed node filter.
     InvalidNodeFilter,
+    /// A field at a place the reference's schema leaves open that drydock does not model
+    /// (an info: the value is kept as pass-through data, see `Extras`).
+    UnmodelledField,
+    /// An unmodelled field whose name is close to a modelled one (a warning naming it).
+    LikelyTypo,
+    /// A document or mapping larger than drydock reads (see `MAX_DOCUMENT_BYTES` and
+    /// `MAX_MAPPING_ENTRIES`).
+    LimitExceeded,
+    /// Several Region documents (a warning: the last one read is used, as the reference does).
+    SeveralRegions,
 }
 
 impl DiagnosticKind {
@@ -195,6 +205,10 @@ impl DiagnosticKind {
             DiagnosticKind::InheritanceCycle => "compile.inheritance_cycle",
             DiagnosticKind::UnresolvedParameter => "compile.unresolved_parameter",
             DiagnosticKind::InvalidNodeFilter => "compile.invalid_node_filter",
+            DiagnosticKind::UnmodelledField => "ingest.unmodelled_field",
+            DiagnosticKind::LikelyTypo => "ingest.likely_typo",
+            DiagnosticKind::LimitExceeded => "ingest.limit_exceeded",
+            DiagnosticKind::SeveralRegions => "ingest.several_regions",
         }
     }
 
@@ -228,6 +242,10 @@ impl DiagnosticKind {
             DiagnosticKind::InheritanceCycle => "inheritance cycle",
             DiagnosticKind::UnresolvedParameter => "unresolved parameter reference",
             DiagnosticKind::InvalidNodeFilter => "invalid node filter",
+            DiagnosticKind::UnmodelledField => "unmodelled field",
+            DiagnosticKind::LikelyTypo => "probable typo",
+            DiagnosticKind::LimitExceeded => "too large",
+            DiagnosticKind::SeveralRegions => "several regions",
         }
     }
 }
@@ -277,6 +295,12 @@ impl Diagnostic {
     /// The same diagnostic as a warning.
     pub fn warning(mut self) -> Self {
         self.severity = Severity::Warning;
+        self
+    }
+
+    /// The same diagnostic as an info.
+    pub fn info(mut self) -> Self {
+        self.severity = Severity::Info;
         self
     }
 

@@ -7,7 +7,7 @@ use indexmap::IndexMap;
 
 use super::decode::{Cx, Path};
 use super::diag::{
-    Diagnostic, DiagnosticKind, Diagnostics, DocumentKind, DocumentRef, SourceLocation,
+    Diagnostic, DiagnosticKind, Diagnostics, DocumentKind, DocumentRef, Severity, SourceLocation,
 };
 use super::model::bootaction::{BootAction, decode_bootaction};
 use super::model::hardware::{HardwareProfile, decode_hardware_profile};
@@ -19,7 +19,8 @@ use super::yaml::{self, DocumentText, Node, Value};
 /// A site design as read from its documents, before inheritance.
 #[derive(Clone, Debug, Default)]
 pub struct SiteDesign {
-    /// The Region document.
+    /// The Region document (of several, the last one read, as the reference; see
+    /// `ingest.several_regions`).
     pub region: Option<Region>,
     /// Racks by name, in reading order.
     pub racks: IndexMap<String, Rack>,
@@ -39,7 +40,10 @@ pub struct SiteDesign {
     pub sources: IndexMap<DocumentRef, SourceLocation>,
     /// Number of documents of other namespaces (deckhand/, promenade/, ...) that were skipped.
     pub skipped_documents: usize,
-    /// Warnings found while reading (duplicate keys, ...).
+    /// The source texts, for locating the fields findings are about.
+    pub(crate) texts: Arc<super::locate::SourceTexts>,
+    /// Warnings and infos found while reading (duplicate keys, several Regions, unmodelled
+    /// fields kept as pass-through data, ...).
     pub warnings: Vec<Diagnostic>,
 }
 
@@ -266,7 +270,13 @@ pub fn ingest_sources(sources: &[Source]) -> Result<SiteDesign, Diagnostics> {
         })
         .collect();
     let outcomes = parallel_chunks(&docs, |(file, doc)| read_document(file, *doc));
-    assemble(outcomes)
+    let mut design = assemble(outcomes)?;
+    let mut texts = super::locate::SourceTexts::default();
+    for s in sources {
+        texts.insert(s.name.clone(), Arc::from(s.text.as_str()));
+    }
+    design.texts = Arc::new(texts);
+    Ok(design)
 }
 
 /// Maps `items` on the available cores; the results in order, one vector per chunk (so that a
@@ -305,6 +315,27 @@ fn read_document(file: &Arc<str>, doc: DocumentText<'_>) -> DocOutcome {
         skipped: false,
         diags: Vec::new(),
     };
+    if doc.text.len() > yaml::MAX_DOCUMENT_BYTES {
+        out.diags.push(
+            Diagnostic::error(
+                DiagnosticKind::LimitExceeded,
+                format!(
+                    "the document starting at line {} is {} bytes; at most {} are read",
+                    doc.first_line,
+                    doc.text.len(),
+                    yaml::MAX_DOCUMENT_BYTES
+                ),
+            )
+            .at(Some(SourceLocation {
+                file: file.clone(),
+                pos: yaml::Pos {
+                    line: doc.first_line,
+                    column: 1,
+                },
+            })),
+        );
+        return out;
+    }
     let root = match yaml::parse_document(doc) {
         Ok(Some(root)) => root,
         Ok(None) => return out,
@@ -508,6 +539,9 @@ fn assemble(outcomes: Vec<Vec<DocOutcome>>) -> Result<SiteDesign, Diagnostics> {
         insert(&mut design, &mut diags, doc_ref, location, decoded);
     }
     if diags.iter().any(Diagnostic::is_error) {
+        // Infos (unmodelled fields kept) are noise beside errors; they come back once the
+        // design is read.
+        diags.retain(|d| d.severity != Severity::Info);
         return Err(Diagnostics(diags));
     }
     design.warnings = diags;
@@ -537,26 +571,36 @@ fn insert(
     }
     let name = doc_ref.name.clone();
     let fresh = match decoded {
-        Decoded::Region(r) => match &design.region {
-            Some(existing) => {
+        Decoded::Region(r) => {
+            // The reference keeps the last Region read and goes on; real bundles carry a
+            // global profile Region beside the site's own.
+            if let Some(existing) = &design.region {
+                let before = design
+                    .sources
+                    .get(&DocumentRef::new(
+                        DocumentKind::Region,
+                        existing.name.clone(),
+                    ))
+                    .map(|l| format!(" (at {l})"))
+                    .unwrap_or_default();
                 diags.push(
                     Diagnostic::error(
-                        DiagnosticKind::DuplicateName,
+                        DiagnosticKind::SeveralRegions,
                         format!(
-                            "a design has one Region; found '{}' and '{}'",
-                            existing.name, r.name
+                            "several Region documents: '{}'{before} and '{}' (at {location}); \
+                             '{}', the last one read, is used",
+                            existing.name, r.name, r.name
                         ),
                     )
+                    .warning()
                     .in_document(doc_ref.clone())
-                    .at(Some(location)),
+                    .at(Some(location.clone())),
                 );
-                return;
             }
-            None => {
-                design.region = Some(r);
-                true
-            }
-        },
+            design.region = Some(r);
+            design.sources.insert(doc_ref, location);
+            return;
+        }
         Decoded::Rack(v) => put(&mut design.racks, name, v),
         Decoded::NetworkLink(v) => put(&mut design.network_links, name, v),
         Decoded::Network(v) => put(&mut design.networks, name, v),

@@ -28,13 +28,12 @@ pub fn merge_dicts<V: Clone>(
     if child.is_empty() {
         return parent.clone();
     }
-    let removes = child.keys().any(|k| k.starts_with('!'));
+    // Linear: the removals are looked up in a set, not searched for each parent key.
+    let removals: std::collections::HashSet<&str> =
+        child.keys().filter_map(|k| k.strip_prefix('!')).collect();
     let mut out: IndexMap<String, V> = IndexMap::with_capacity(parent.len() + child.len());
     for (k, v) in parent {
-        let removed = removes
-            && child
-                .keys()
-                .any(|ck| ck.strip_prefix('!') == Some(k.as_str()));
+        let removed = !removals.is_empty() && removals.contains(k.as_str());
         if !removed {
             out.insert(k.clone(), v.clone());
         }
@@ -61,15 +60,28 @@ pub fn merge_lists(child: &[String], parent: &[String]) -> Vec<String> {
         .filter(|c| !c.starts_with('!'))
         .cloned()
         .collect();
-    let kept = out.len();
-    for p in parent {
-        let removed = child
-            .iter()
-            .any(|c| c.strip_prefix('!') == Some(p.as_str()));
-        if !removed && !out[..kept].contains(p) {
-            out.push(p.clone());
+    if child.len() <= 16 {
+        let kept = out.len();
+        for p in parent {
+            let removed = child
+                .iter()
+                .any(|c| c.strip_prefix('!') == Some(p.as_str()));
+            if !removed && !out[..kept].contains(p) {
+                out.push(p.clone());
+            }
         }
+        return out;
     }
+    // Long lists: sets instead of searches, so that the merge stays linear.
+    let removals: std::collections::HashSet<&str> =
+        child.iter().filter_map(|c| c.strip_prefix('!')).collect();
+    let own: std::collections::HashSet<&str> = out.iter().map(String::as_str).collect();
+    let extra: Vec<String> = parent
+        .iter()
+        .filter(|p| !removals.contains(p.as_str()) && !own.contains(p.as_str()))
+        .cloned()
+        .collect();
+    out.extend(extra);
     out
 }
 
@@ -98,8 +110,9 @@ impl Named for InterfaceSpec {
             device_link: inherit(&self.device_link, &p.device_link),
             slaves: merge_lists(&self.slaves, &p.slaves),
             networks: merge_lists(&self.networks, &p.networks),
-            sriov: self.sriov.or(p.sriov),
+            sriov: self.sriov.clone().or_else(|| p.sriov.clone()),
             labels: merge_dicts(&self.labels, &p.labels),
+            extra: merge_dicts(&self.extra, &p.extra),
         }
     }
     fn normalized(&self) -> Self {
@@ -117,6 +130,7 @@ fn merge_fs(c: &FilesystemSpec, p: &FilesystemSpec) -> FilesystemSpec {
         mount_options: inherit(&c.mount_options, &p.mount_options),
         fs_uuid: inherit(&c.fs_uuid, &p.fs_uuid),
         fs_label: inherit(&c.fs_label, &p.fs_label),
+        extra: merge_dicts(&c.extra, &p.extra),
     }
 }
 
@@ -153,6 +167,7 @@ impl Named for DeviceSpec {
             volume_group: inherit(&self.volume_group, &p.volume_group),
             labels: merge_dicts(&self.labels, &p.labels),
             partitions: merge_named(&self.partitions, &p.partitions),
+            extra: merge_dicts(&self.extra, &p.extra),
         }
     }
     fn normalized(&self) -> Self {
@@ -173,6 +188,7 @@ impl Named for LogicalVolumeSpec {
             size: inherit(&self.size, &p.size),
             lv_uuid: inherit(&self.lv_uuid, &p.lv_uuid),
             filesystem: merge_fs(&self.filesystem, &p.filesystem),
+            extra: merge_dicts(&self.extra, &p.extra),
         }
     }
     fn normalized(&self) -> Self {
@@ -192,6 +208,7 @@ impl Named for VolumeGroupSpec {
             name: self.name.clone(),
             vg_uuid: inherit(&self.vg_uuid, &p.vg_uuid),
             logical_volumes: merge_named(&self.logical_volumes, &p.logical_volumes),
+            extra: merge_dicts(&self.extra, &p.extra),
         }
     }
     fn normalized(&self) -> Self {
@@ -265,5 +282,44 @@ pub fn apply_parent(child: &HostSpec, parent: &HostSpec) -> HostSpec {
         tags: merge_lists(&child.tags, &parent.tags),
         owner_data: merge_dicts(&child.owner_data, &parent.owner_data),
         rack: inherit(&child.rack, &parent.rack),
+        storage_extra: merge_dicts(&child.storage_extra, &parent.storage_extra),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The set-based merge of long lists gives what the search-based one gives.
+    #[test]
+    fn long_and_short_list_merges_agree() {
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        let parent = s(&["a", "b", "c", "d", "e"]);
+        let mut child = s(&["!b", "x", "a", "!zz"]);
+        let short = merge_lists(&child, &parent);
+        assert_eq!(short, s(&["x", "a", "c", "d", "e"]));
+        // The same removals and additions, padded past the short path with new items.
+        let padding: Vec<String> = (0..20).map(|i| format!("p{i}")).collect();
+        child.extend(padding.iter().cloned());
+        let long = merge_lists(&child, &parent);
+        let mut expected = s(&["x", "a"]);
+        expected.extend(padding);
+        expected.extend(s(&["c", "d", "e"]));
+        assert_eq!(long, expected);
+    }
+
+    #[test]
+    fn dict_removals_are_applied() {
+        let m = |v: &[(&str, &str)]| -> IndexMap<String, String> {
+            v.iter()
+                .map(|(k, x)| (k.to_string(), x.to_string()))
+                .collect()
+        };
+        let parent = m(&[("a", "1"), ("b", "2"), ("c", "3")]);
+        let child = m(&[("!b", ""), ("c", "4"), ("d", "5")]);
+        assert_eq!(
+            merge_dicts(&child, &parent),
+            m(&[("a", "1"), ("c", "4"), ("d", "5")])
+        );
     }
 }

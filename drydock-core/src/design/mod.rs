@@ -25,11 +25,13 @@ pub mod diag;
 pub mod filter;
 pub mod ingest;
 pub mod inherit;
+pub(crate) mod locate;
 pub mod model;
 pub mod node;
 pub mod yaml;
 
 pub use compile::{CompiledDesign, compile};
+pub use decode::Extras;
 pub use diag::{
     Diagnostic, DiagnosticKind, Diagnostics, DocumentKind, DocumentRef, Severity, SourceLocation,
 };

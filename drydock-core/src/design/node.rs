@@ -6,6 +6,7 @@ use std::sync::Arc;
 use indexmap::IndexMap;
 use serde::Serialize;
 
+use super::decode::Extras;
 use super::diag::{DocumentRef, SourceLocation};
 use super::filter::FilterTarget;
 use super::model::common::{Secret, Size};
@@ -54,6 +55,8 @@ pub struct CompiledNode {
     pub boot_mac: Option<String>,
     /// Address assignments.
     pub addressing: Vec<AddressAssignment>,
+    /// Unmodelled keys of `storage`, merged over the host profiles (child keys win).
+    pub storage_extra: Extras,
 }
 
 /// How to reach a node's BMC.
@@ -92,6 +95,8 @@ pub struct Interface {
     pub sriov: Option<Sriov>,
     /// Labels.
     pub labels: IndexMap<String, String>,
+    /// Unmodelled keys (`ovs_dpdk`, `pci_whitelist`, ...), merged over the host profiles.
+    pub extra: Extras,
 }
 
 /// How a hardware device is found.
@@ -120,6 +125,8 @@ pub struct StorageDevice {
     pub labels: IndexMap<String, String>,
     /// Partitions.
     pub partitions: Vec<Partition>,
+    /// Unmodelled keys.
+    pub extra: Extras,
 }
 
 /// A compiled partition.
@@ -154,6 +161,8 @@ pub struct Filesystem {
     pub fs_uuid: Option<String>,
     /// Label.
     pub fs_label: Option<String>,
+    /// Unmodelled keys (logical volumes' filesystems only).
+    pub extra: Extras,
 }
 
 /// A compiled volume group.
@@ -165,6 +174,8 @@ pub struct VolumeGroup {
     pub vg_uuid: Option<String>,
     /// Logical volumes.
     pub logical_volumes: Vec<LogicalVolume>,
+    /// Unmodelled keys.
+    pub extra: Extras,
 }
 
 /// A compiled logical volume.
@@ -178,6 +189,8 @@ pub struct LogicalVolume {
     pub lv_uuid: Option<String>,
     /// Filesystem.
     pub filesystem: Option<Filesystem>,
+    /// Unmodelled keys.
+    pub extra: Extras,
 }
 
 /// A node's platform.

@@ -105,6 +105,10 @@ pub struct SyntaxError {
     pub pos: Pos,
 }
 
+/// Largest document (the text between two `---` markers) drydock reads: 16 MiB. A real design
+/// document is a few kilobytes; a whole 5,000-node site is about 3 MB.
+pub const MAX_DOCUMENT_BYTES: usize = 16 * 1024 * 1024;
+
 /// Most nodes one document may expand to (aliases included): a guard against alias bombs.
 pub const MAX_NODES_PER_DOCUMENT: usize = 1_000_000;
 

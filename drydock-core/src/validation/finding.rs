@@ -6,7 +6,10 @@ use serde::Serialize;
 use serde::ser::SerializeMap;
 
 use super::RuleId;
-use crate::design::{CompiledDesign, DocumentKind, DocumentRef, Severity, SourceLocation};
+use crate::design::locate::{FieldAt, Seg, render};
+use crate::design::{
+    CompiledDesign, CompiledNode, DocumentKind, DocumentRef, Severity, SourceLocation,
+};
 
 /// One message of a rule: an error, a warning or an info.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -21,7 +24,12 @@ pub struct Finding {
     pub diagnostic: String,
     /// The documents involved.
     pub documents: Vec<DocumentRef>,
-    /// Where the first document starts, when known.
+    /// The field the finding is about, as a path in the document where its value is written
+    /// (`data.mtu`, `data.storage.physical_devices.sda.partitions[0].size`), when it is about
+    /// one field. For a node, that document may be one of its host profiles.
+    pub field: Option<String>,
+    /// Where the field's value is written when [`Finding::field`] is set and found in the
+    /// sources; otherwise where the first document starts, when known.
     pub location: Option<SourceLocation>,
 }
 
@@ -39,7 +47,43 @@ impl Finding {
             message: format!("{}: {msg}", rule.long_name()),
             diagnostic: diagnostic.into(),
             documents: Vec::new(),
+            field: None,
             location: None,
+        }
+    }
+
+    /// Points the finding at the value of `path` in the document `kind`/`name`.
+    pub(crate) fn at_field(
+        mut self,
+        design: &CompiledDesign,
+        kind: DocumentKind,
+        name: &str,
+        path: &[Seg<'_>],
+    ) -> Self {
+        self.set_field(design.site.field_at(kind, name, path), path);
+        self
+    }
+
+    /// Points the finding at the value of `path` of node `node`: in its document, else in the
+    /// nearest host profile that writes it.
+    pub(crate) fn at_node_field(
+        mut self,
+        design: &CompiledDesign,
+        node: &CompiledNode,
+        path: &[Seg<'_>],
+    ) -> Self {
+        self.set_field(node.field_at(&design.site, path), path);
+        self
+    }
+
+    fn set_field(&mut self, at: Option<FieldAt>, path: &[Seg<'_>]) {
+        match at {
+            Some(at) => {
+                self.field = Some(at.field);
+                self.location = Some(at.location);
+            }
+            // Not written anywhere (a default value): the path as drydock models it.
+            None => self.field = Some(render(path)),
         }
     }
 
@@ -71,13 +115,14 @@ pub(crate) fn level_name(level: Severity) -> &'static str {
     }
 }
 
-/// Serialises as the reference's `ValidationMessage`, plus `rule` and `location`:
+/// Serialises as the reference's `ValidationMessage`, plus `rule`, `field` and `location`:
 /// `{kind: "ValidationMessage", name: "DD2003", message, error, level: "Error", diagnostic,
-/// documents: [{schema, name}], rule: "storage_sizing", location: "file:line:col"}`.
+/// documents: [{schema, name}], rule: "storage_sizing", field: "data.mtu",
+/// location: "file:line:col"}` (`field` null when the finding is about no single field).
 /// `name` is the rule id for drydock's own rules, which have no reference code.
 impl Serialize for Finding {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(Some(9))?;
+        let mut m = s.serialize_map(Some(10))?;
         m.serialize_entry("kind", "ValidationMessage")?;
         m.serialize_entry(
             "name",
@@ -89,6 +134,7 @@ impl Serialize for Finding {
         m.serialize_entry("diagnostic", &self.diagnostic)?;
         m.serialize_entry("documents", &self.documents)?;
         m.serialize_entry("rule", self.rule.as_str())?;
+        m.serialize_entry("field", &self.field)?;
         m.serialize_entry("location", &self.location)?;
         m.end()
     }
@@ -104,6 +150,9 @@ impl fmt::Display for Finding {
         write!(f, "{level}[{}]", self.rule)?;
         if let Some(loc) = &self.location {
             write!(f, " {loc}")?;
+        }
+        if let Some(field) = &self.field {
+            write!(f, " at {field}")?;
         }
         write!(f, ": {}", self.message)?;
         if !self.documents.is_empty() {

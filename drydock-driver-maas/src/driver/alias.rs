@@ -167,6 +167,7 @@ pub fn resolve_nic(
 ///     address: "2:0.0.0".into(),
 ///     dev_type: None,
 ///     bus_type: Some("scsi".into()),
+///     extra: Default::default(),
 /// };
 /// let devices = lshw_devices(xml).unwrap();
 /// let name = resolve_block_device(&devices, "gen9", "primary_boot", &boot).unwrap();
@@ -246,6 +247,7 @@ mod tests {
             address: address.into(),
             dev_type: None,
             bus_type: bus.map(str::to_owned),
+            extra: Default::default(),
         }
     }
 

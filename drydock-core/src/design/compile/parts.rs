@@ -108,8 +108,9 @@ pub(super) fn interface(i: &InterfaceSpec, hw: Option<&HardwareProfile>) -> Inte
             .collect(),
         slaves: i.slaves.clone(),
         networks: i.networks.clone(),
-        sriov: i.sriov,
+        sriov: i.sriov.clone(),
         labels: i.labels.clone(),
+        extra: i.extra.clone(),
     }
 }
 
@@ -147,6 +148,7 @@ pub(super) fn storage_devices(own: &[DeviceSpec], parent: &[DeviceSpec]) -> Vec<
                 filesystem: filesystem(&p.filesystem),
             })
             .collect(),
+        extra: d.extra.clone(),
     })
 }
 
@@ -165,8 +167,10 @@ pub(super) fn volume_groups(
                 size: value(&l.size),
                 lv_uuid: value(&l.lv_uuid),
                 filesystem: filesystem(&l.filesystem),
+                extra: l.extra.clone(),
             })
             .collect(),
+        extra: g.extra.clone(),
     })
 }
 
@@ -257,5 +261,6 @@ fn filesystem(fs: &FilesystemSpec) -> Option<Filesystem> {
         mount_options: value(&fs.mount_options).unwrap_or_else(|| "defaults".to_owned()),
         fs_uuid: value(&fs.fs_uuid),
         fs_label: value(&fs.fs_label),
+        extra: fs.extra.clone(),
     })
 }

@@ -3,7 +3,7 @@
 use indexmap::IndexMap;
 use serde::Serialize;
 
-use crate::design::decode::{Cx, Path, str_enum};
+use crate::design::decode::{Cx, Extras, Path, str_enum};
 use crate::design::yaml::Node;
 
 str_enum! {
@@ -64,6 +64,8 @@ pub struct DeviceAlias {
     pub dev_type: Option<String>,
     /// Bus type (`pci`, `scsi`).
     pub bus_type: Option<String>,
+    /// Unmodelled keys (the reference's schema leaves aliases open).
+    pub extra: Extras,
 }
 
 /// A hugepages configuration.
@@ -73,6 +75,8 @@ pub struct Hugepages {
     pub size: String,
     /// Number of pages.
     pub count: u64,
+    /// Unmodelled keys (`socket-mem`, ...): the reference's schema checks nothing here.
+    pub extra: Extras,
 }
 
 impl HardwareProfile {
@@ -121,11 +125,12 @@ pub(crate) fn decode_hardware_profile(
                 let bus_type = a
                     .take("bus_type")
                     .and_then(|n| cx.string(n, &p.key("bus_type")));
-                a.deny_unknown(cx, p);
+                let extra = a.rest(cx, p);
                 Some(DeviceAlias {
                     address: address?,
                     dev_type,
                     bus_type,
+                    extra,
                 })
             })
         })
@@ -145,10 +150,11 @@ pub(crate) fn decode_hardware_profile(
                 let count = h
                     .require(cx, p, "count")
                     .and_then(|n| cx.uint(n, &p.key("count")));
-                h.deny_unknown(cx, p);
+                let extra = h.rest(cx, p);
                 Some(Hugepages {
                     size: size?,
                     count: count?,
+                    extra,
                 })
             })
         })

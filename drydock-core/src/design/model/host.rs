@@ -7,7 +7,7 @@ use indexmap::IndexMap;
 use serde::Serialize;
 
 use super::common::{Setting, Size};
-use crate::design::decode::{Cx, Fields, Path, str_enum};
+use crate::design::decode::{Cx, Extras, Fields, Path, str_enum, to_json};
 use crate::design::diag::DiagnosticKind;
 use crate::design::yaml::{Node, Value};
 
@@ -105,6 +105,8 @@ pub struct HostSpec {
     pub owner_data: IndexMap<String, String>,
     /// Rack (`metadata.rack`).
     pub rack: Option<Setting<String>>,
+    /// Unmodelled keys of `storage` (an open place of the reference's schema).
+    pub storage_extra: Extras,
 }
 
 /// A network interface as written.
@@ -122,15 +124,20 @@ pub struct InterfaceSpec {
     pub sriov: Option<Sriov>,
     /// Labels.
     pub labels: IndexMap<String, String>,
+    /// Unmodelled keys (`ovs_dpdk`, `pci_whitelist`, ...): the reference's schema leaves
+    /// interfaces open.
+    pub extra: Extras,
 }
 
 /// SR-IOV settings of an interface.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Sriov {
     /// Number of virtual functions.
     pub vf_count: u32,
     /// Whether VFs are trusted (`trustedmode`, also read from the schema's `trustmode`).
     pub trustedmode: bool,
+    /// Unmodelled keys (`num_vfs`, `promisc`, `device`, ...).
+    pub extra: Extras,
 }
 
 /// A physical storage device as written.
@@ -144,6 +151,8 @@ pub struct DeviceSpec {
     pub labels: IndexMap<String, String>,
     /// Partitions.
     pub partitions: Vec<PartitionSpec>,
+    /// Unmodelled keys.
+    pub extra: Extras,
 }
 
 /// A filesystem as written (inside a partition or a logical volume).
@@ -159,6 +168,8 @@ pub struct FilesystemSpec {
     pub fs_uuid: Option<Setting<String>>,
     /// Filesystem label.
     pub fs_label: Option<Setting<String>>,
+    /// Unmodelled keys (a logical volume's filesystem is open; a partition's is closed).
+    pub extra: Extras,
 }
 
 /// A partition as written.
@@ -189,6 +200,8 @@ pub struct VolumeGroupSpec {
     pub vg_uuid: Option<Setting<String>>,
     /// Logical volumes.
     pub logical_volumes: Vec<LogicalVolumeSpec>,
+    /// Unmodelled keys.
+    pub extra: Extras,
 }
 
 /// A logical volume as written.
@@ -202,6 +215,8 @@ pub struct LogicalVolumeSpec {
     pub lv_uuid: Option<Setting<String>>,
     /// Filesystem.
     pub filesystem: FilesystemSpec,
+    /// Unmodelled keys.
+    pub extra: Extras,
 }
 
 /// `drydock/HostProfile/v1`.
@@ -233,6 +248,8 @@ pub struct AddressAssignment {
     pub network: String,
     /// The address.
     pub address: Address,
+    /// Unmodelled keys.
+    pub extra: Extras,
 }
 
 /// How a node gets its address on a network.
@@ -270,7 +287,14 @@ fn setting_string(
     })
 }
 
-fn decode_filesystem(cx: &mut Cx<'_>, f: &mut Fields<'_>, path: &Path<'_>) -> FilesystemSpec {
+/// Reads `filesystem`; `open` for a logical volume's (its schema leaves it open), not for a
+/// partition's.
+fn decode_filesystem(
+    cx: &mut Cx<'_>,
+    f: &mut Fields<'_>,
+    path: &Path<'_>,
+    open: bool,
+) -> FilesystemSpec {
     let Some(n) = f.take("filesystem") else {
         return FilesystemSpec::default();
     };
@@ -284,8 +308,13 @@ fn decode_filesystem(cx: &mut Cx<'_>, f: &mut Fields<'_>, path: &Path<'_>) -> Fi
         mount_options: setting_string(cx, &mut fs, "mount_options", &p),
         fs_uuid: setting_string(cx, &mut fs, "fs_uuid", &p),
         fs_label: setting_string(cx, &mut fs, "fs_label", &p),
+        extra: Extras::new(),
     };
-    fs.deny_unknown(cx, &p);
+    if open {
+        out.extra = fs.rest(cx, &p);
+    } else {
+        fs.deny_unknown(cx, &p);
+    }
     out.fstype
         .get_or_insert_with(|| Setting::Set("ext4".to_owned()));
     out.mount_options
@@ -342,7 +371,7 @@ fn decode_partition(cx: &mut Cx<'_>, node: &Node, p: &Path<'_>) -> Option<Partit
         .take("labels")
         .map(|n| cx.string_map(n, &p.key("labels")))
         .unwrap_or_default();
-    let filesystem = decode_filesystem(cx, &mut f, p);
+    let filesystem = decode_filesystem(cx, &mut f, p, false);
     f.deny_unknown(cx, p);
     Some(PartitionSpec {
         name: name?,
@@ -376,12 +405,13 @@ fn decode_storage(cx: &mut Cx<'_>, spec: &mut HostSpec, node: &Node, path: &Path
                     .take("partitions")
                     .map(|n| cx.list(n, &p.key("partitions"), decode_partition))
                     .unwrap_or_default();
-                d.deny_unknown(cx, p);
+                let extra = d.rest(cx, p);
                 Some(DeviceSpec {
                     name,
                     volume_group,
                     labels,
                     partitions,
+                    extra,
                 })
             },
             |d, name| d.name = name,
@@ -406,28 +436,30 @@ fn decode_storage(cx: &mut Cx<'_>, spec: &mut HostSpec, node: &Node, path: &Path
                                 .and_then(|n| cx.string(n, &p.key("name")));
                             let size = decode_size(cx, &mut l, p);
                             let lv_uuid = setting_string(cx, &mut l, "lv_uuid", p);
-                            let filesystem = decode_filesystem(cx, &mut l, p);
-                            l.deny_unknown(cx, p);
+                            let filesystem = decode_filesystem(cx, &mut l, p, true);
+                            let extra = l.rest(cx, p);
                             Some(LogicalVolumeSpec {
                                 name: name?,
                                 size,
                                 lv_uuid,
                                 filesystem,
+                                extra,
                             })
                         })
                     })
                     .unwrap_or_default();
-                g.deny_unknown(cx, p);
+                let extra = g.rest(cx, p);
                 Some(VolumeGroupSpec {
                     name,
                     vg_uuid,
                     logical_volumes,
+                    extra,
                 })
             },
             |g, name| g.name = name,
         );
     }
-    f.deny_unknown(cx, path);
+    spec.storage_extra = f.rest(cx, path);
 }
 
 fn decode_interface(
@@ -461,13 +493,14 @@ fn decode_interface(
         let trustedmode = trusted
             .and_then(|n| cx.bool(n, &sp.key("trustedmode")))
             .unwrap_or(false);
-        s.deny_unknown(cx, &sp);
+        let extra = s.rest(cx, &sp);
         Some(Sriov {
             vf_count,
             trustedmode,
+            extra,
         })
     });
-    f.deny_unknown(cx, p);
+    let extra = f.rest(cx, p);
     Some(InterfaceSpec {
         name,
         device_link,
@@ -475,6 +508,7 @@ fn decode_interface(
         networks,
         sriov,
         labels,
+        extra,
     })
 }
 
@@ -505,10 +539,16 @@ pub(crate) fn decode_host_spec(
                     None => None,
                 };
             }
+            // The reference's schema leaves `oob` open to any value: scalars are kept as their
+            // text, lists and mappings as JSON text (for drivers that know them).
             for (key, value) in o.entries {
                 if key.text != "type" {
                     let kp = p.key(&key.text);
-                    if let Some(v) = cx.string(value, &kp) {
+                    let v = match &value.value {
+                        Value::Seq(_) | Value::Map(_) => Some(to_json(value).to_string()),
+                        _ => cx.string(value, &kp),
+                    };
+                    if let Some(v) = v {
                         spec.oob_parameters.0.insert(key.text.to_string(), v);
                     }
                 }
@@ -607,10 +647,11 @@ pub(crate) fn decode_node(
                         .map(Address::Static)
                 }
             });
-            a.deny_unknown(cx, p);
+            let extra = a.rest(cx, p);
             Some(AddressAssignment {
                 network: network?,
                 address: address?,
+                extra,
             })
         }),
         None => Vec::new(),

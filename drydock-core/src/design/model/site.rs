@@ -3,7 +3,7 @@
 use indexmap::IndexMap;
 use serde::Serialize;
 
-use crate::design::decode::{Cx, Path, str_enum};
+use crate::design::decode::{Cx, Extras, Path, str_enum};
 use crate::design::yaml::Node;
 
 str_enum! {
@@ -78,6 +78,8 @@ pub struct Repository {
     pub arches: Vec<String>,
     /// Extra options.
     pub options: IndexMap<String, String>,
+    /// Unmodelled keys (the reference's schema leaves repositories open).
+    pub extra: Extras,
 }
 
 impl Repository {
@@ -125,6 +127,8 @@ pub struct TorSwitch {
     pub mgmt_ip: Option<String>,
     /// SDN API URI.
     pub sdn_api_uri: Option<String>,
+    /// Unmodelled keys (the reference's schema leaves switches open).
+    pub extra: Extras,
 }
 
 pub(crate) fn decode_region(cx: &mut Cx<'_>, name: &str, data: &Node, path: &Path<'_>) -> Region {
@@ -202,7 +206,7 @@ fn decode_repositories(cx: &mut Cx<'_>, node: &Node, path: &Path<'_>) -> Reposit
             .take("options")
             .map(|n| cx.string_map(n, &p.key("options")))
             .unwrap_or_default();
-        r.deny_unknown(cx, &p);
+        let extra = r.rest(cx, &p);
         if let (Some(repo_type), Some(url)) = (repo_type, url) {
             out.repositories.push(Repository {
                 name: key.text.to_string(),
@@ -218,6 +222,7 @@ fn decode_repositories(cx: &mut Cx<'_>, node: &Node, path: &Path<'_>) -> Reposit
                     arches
                 },
                 options,
+                extra,
             });
         }
     }
@@ -243,11 +248,12 @@ pub(crate) fn decode_rack(cx: &mut Cx<'_>, name: &str, data: &Node, path: &Path<
                 let sdn_api_uri = s
                     .take("sdn_api_uri")
                     .and_then(|n| cx.string(n, &p.key("sdn_api_uri")));
-                s.deny_unknown(cx, p);
+                let extra = s.rest(cx, p);
                 Some(TorSwitch {
                     name: key.text.to_string(),
                     mgmt_ip,
                     sdn_api_uri,
+                    extra,
                 })
             })
             .into_values()

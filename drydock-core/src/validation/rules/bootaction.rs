@@ -1,6 +1,7 @@
 //! Boot action rules.
 
 use super::{NodeChecks, by_node, impl_rule, node_fn};
+use crate::design::locate::Seg::{Index, Key};
 use crate::design::{AssetData, AssetType, CompiledDesign, DocumentKind, Severity};
 use crate::validation::{Finding, RuleId, ValidationContext};
 
@@ -50,7 +51,8 @@ fn bootaction_package_list(d: &CompiledDesign, _: &ValidationContext) -> Vec<Fin
     let rule = RuleId::BootactionPackageList;
     let mut out = Vec::new();
     for ba in d.site.bootactions.values() {
-        for asset in ba.assets.iter().filter(|a| a.kind == AssetType::PkgList) {
+        let pkg_lists = ba.assets.iter().enumerate();
+        for (i, asset) in pkg_lists.filter(|(_, a)| a.kind == AssetType::PkgList) {
             let packages = match &asset.data {
                 Some(AssetData::Packages(p)) => Some(p),
                 _ => None,
@@ -63,16 +65,22 @@ fn bootaction_package_list(d: &CompiledDesign, _: &ValidationContext) -> Vec<Fin
                         "Bootaction has asset of type 'pkg_list' but no valid package data",
                         "pkg_list assets must specify a location or a list of packages.",
                     )
-                    .document(d, DocumentKind::BootAction, &ba.name),
+                    .document(d, DocumentKind::BootAction, &ba.name)
+                    .at_field(
+                        d,
+                        DocumentKind::BootAction,
+                        &ba.name,
+                        &[Key("assets"), Index(i)],
+                    ),
                 );
                 continue;
             }
             let versions = packages
                 .into_iter()
                 .flatten()
-                .filter_map(|(_, v)| v.as_deref())
-                .filter(|v| !v.is_empty() && !is_version_specifier(v));
-            for v in versions {
+                .filter_map(|(k, v)| v.as_deref().map(|v| (k, v)))
+                .filter(|(_, v)| !v.is_empty() && !is_version_specifier(v));
+            for (pkg, v) in versions {
                 out.push(
                     Finding::new(
                         rule,
@@ -80,7 +88,13 @@ fn bootaction_package_list(d: &CompiledDesign, _: &ValidationContext) -> Vec<Fin
                         format!("Version specifier {v} is not a valid format."),
                         "pkg_list version specifications must be in a valid format.",
                     )
-                    .document(d, DocumentKind::BootAction, &ba.name),
+                    .document(d, DocumentKind::BootAction, &ba.name)
+                    .at_field(
+                        d,
+                        DocumentKind::BootAction,
+                        &ba.name,
+                        &[Key("assets"), Index(i), Key("data"), Key(pkg)],
+                    ),
                 );
             }
         }

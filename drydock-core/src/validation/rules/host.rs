@@ -1,6 +1,7 @@
 //! Per-node host rules: kernel parameters, platform, hostname and out-of-band access.
 
 use super::{NodeChecks, by_node, impl_rule, node_fn};
+use crate::design::locate::Seg::Key;
 use crate::design::{CompiledDesign, CompiledNode, DocumentKind, KernelParam, OobType, Severity};
 use crate::validation::{Finding, RuleId, ValidationContext};
 
@@ -25,6 +26,11 @@ pub(super) fn hugepages_checks<'d>(
     };
     node_fn(Vec::new(), move |n, out| {
         if given(n, "hugepages") != given(n, "hugepagesz") {
+            let which = if given(n, "hugepages") {
+                "hugepages"
+            } else {
+                "hugepagesz"
+            };
             out.push(
                 Finding::new(
                     RuleId::Hugepages,
@@ -32,7 +38,12 @@ pub(super) fn hugepages_checks<'d>(
                     "Invalid hugepages kernel configuration",
                     "hugepages and hugepagesz must be specified together",
                 )
-                .document(d, NODE, &n.name),
+                .document(d, NODE, &n.name)
+                .at_node_field(
+                    d,
+                    n,
+                    &[Key("platform"), Key("kernel_params"), Key(which)],
+                ),
             );
         }
     })
@@ -76,7 +87,8 @@ fn platform_selection(d: &CompiledDesign, cx: &ValidationContext) -> Vec<Finding
                             .join(",")
                     ),
                 )
-                .document(d, NODE, &n.name),
+                .document(d, NODE, &n.name)
+                .at_node_field(d, n, &[Key("platform"), Key("image")]),
             );
             continue;
         }
@@ -92,7 +104,8 @@ fn platform_selection(d: &CompiledDesign, cx: &ValidationContext) -> Vec<Finding
                     format!("Platform Validation: invalid kernel {kernel}"),
                     format!("Select a valid kernel from: {}", kernels.join(",")),
                 )
-                .document(d, NODE, &n.name),
+                .document(d, NODE, &n.name)
+                .at_node_field(d, n, &[Key("platform"), Key("kernel")]),
             );
         }
     }
@@ -174,7 +187,8 @@ pub(super) fn ipmi_validity_checks<'d>(
                     format!("OOB parameter {param} missing for IPMI node {}.", n.name),
                     format!("Define oob.{param} on the node or one of its host profiles."),
                 )
-                .document(d, NODE, &n.name),
+                .document(d, NODE, &n.name)
+                .at_node_field(d, n, &[Key("oob")]),
             );
         }
         if n.oob.network.is_some() && n.oob_address().is_none() {
@@ -185,7 +199,8 @@ pub(super) fn ipmi_validity_checks<'d>(
                     format!("OOB address missing for IPMI node {}.", n.name),
                     "Give the node a static address on its OOB network.",
                 )
-                .document(d, NODE, &n.name),
+                .document(d, NODE, &n.name)
+                .at_node_field(d, n, &[Key("oob"), Key("network")]),
             );
         }
     })
@@ -215,7 +230,8 @@ pub(super) fn libvirt_validity_checks<'d>(
                     format!("OOB parameter libvirt_uri missing for node {}.", n.name),
                     "Specify a libvirt URI such as qemu+ssh://user@host/system in oob.libvirt_uri.",
                 )
-                .document(d, NODE, &n.name),
+                .document(d, NODE, &n.name)
+                .at_node_field(d, n, &[Key("oob")]),
             ),
             Some(uri) if !uri.starts_with("qemu+ssh") => out.push(
                 Finding::new(
@@ -224,7 +240,8 @@ pub(super) fn libvirt_validity_checks<'d>(
                     "OOB parameter libvirt_uri has invalid scheme.",
                     "Only scheme 'qemu+ssh' is supported.",
                 )
-                .document(d, NODE, &n.name),
+                .document(d, NODE, &n.name)
+                .at_node_field(d, n, &[Key("oob"), Key("libvirt_uri")]),
             ),
             Some(_) => {}
         }
@@ -236,7 +253,8 @@ pub(super) fn libvirt_validity_checks<'d>(
                     "libvirt-based node requries defined boot MAC address.",
                     "Specify the node's PXE MAC address in metadata.boot_mac",
                 )
-                .document(d, NODE, &n.name),
+                .document(d, NODE, &n.name)
+                .at_node_field(d, n, &[Key("metadata")]),
             );
         }
     })

@@ -3,7 +3,8 @@
 use std::collections::HashMap;
 
 use super::{NodeChecks, by_node, impl_rule, node_fn};
-use crate::design::{BondingMode, CompiledDesign, DocumentKind, Severity};
+use crate::design::locate::Seg::{Item, Key};
+use crate::design::{BondingMode, CompiledDesign, CompiledNode, DocumentKind, Severity};
 use crate::validation::{Finding, RuleId, ValidationContext};
 
 const LINK: DocumentKind = DocumentKind::NetworkLink;
@@ -40,16 +41,17 @@ fn network_bond(d: &CompiledDesign, _: &ValidationContext) -> Vec<Finding> {
                             "If bonding mode is disabled no other bond option can be specified",
                             "Remove the bond options or enable a bonding mode.",
                         )
-                        .document(d, LINK, &l.name),
+                        .document(d, LINK, &l.name)
+                        .at_field(d, LINK, &l.name, &[Key("bonding")]),
                     );
                 }
                 continue;
             }
             BondingMode::Lacp => Severity::Error,
             BondingMode::ActiveBackup | BondingMode::BalanceRr => {
-                for (what, v) in [
-                    ("transmit hash policy", &b.hash),
-                    ("LACP peer rate", &b.peer_rate),
+                for (what, v, key) in [
+                    ("transmit hash policy", &b.hash, "hash"),
+                    ("LACP peer rate", &b.peer_rate, "peer_rate"),
                 ] {
                     if let Some(v) = v {
                         out.push(
@@ -62,7 +64,13 @@ fn network_bond(d: &CompiledDesign, _: &ValidationContext) -> Vec<Finding> {
                                 ),
                                 "Remove the option; it only applies to 802.3ad bonds.",
                             )
-                            .document(d, LINK, &l.name),
+                            .document(d, LINK, &l.name)
+                            .at_field(
+                                d,
+                                LINK,
+                                &l.name,
+                                &[Key("bonding"), Key(key)],
+                            ),
                         );
                     }
                 }
@@ -70,16 +78,18 @@ fn network_bond(d: &CompiledDesign, _: &ValidationContext) -> Vec<Finding> {
             }
         };
         let Some(mon) = b.mon_rate else { continue };
-        for (what, delay, diag) in [
+        for (what, delay, diag, key) in [
             (
                 "Up",
                 b.up_delay,
                 "Link up delay must be equal or greater than the mon_rate",
+                "up_delay",
             ),
             (
                 "Down",
                 b.down_delay,
                 "Link down delay must be equal or greater than the mon_rate",
+                "down_delay",
             ),
         ] {
             if let Some(delay) = delay.filter(|x| *x < mon) {
@@ -90,7 +100,8 @@ fn network_bond(d: &CompiledDesign, _: &ValidationContext) -> Vec<Finding> {
                         format!("{what} delay {delay} is less than mon rate {mon}"),
                         diag,
                     )
-                    .document(d, LINK, &l.name),
+                    .document(d, LINK, &l.name)
+                    .at_field(d, LINK, &l.name, &[Key("bonding"), Key(key)]),
                 );
             }
         }
@@ -98,7 +109,8 @@ fn network_bond(d: &CompiledDesign, _: &ValidationContext) -> Vec<Finding> {
     out
 }
 
-/// DD1007: a network is allowed on one link only, every interface names a defined link, and each network of an interface is allowed on that link.
+/// DD1007: a network is allowed on one link only, every interface that names a link or carries
+/// networks names a defined link, and each network of an interface is allowed on that link.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct AllowedNetworks;
 impl_rule!(AllowedNetworks, AllowedNetworks, allowed_networks);
@@ -129,7 +141,13 @@ pub(super) fn allowed_networks_checks<'d>(
                         "Each network is only allowed to cross a single network link.",
                     )
                     .document(d, LINK, a)
-                    .document(d, LINK, &l.name),
+                    .document(d, LINK, &l.name)
+                    .at_field(
+                        d,
+                        LINK,
+                        &l.name,
+                        &[Key("allowed_networks"), Item(n)],
+                    ),
                 ),
             }
         }
@@ -137,6 +155,14 @@ pub(super) fn allowed_networks_checks<'d>(
     let links = super::by_name(&d.site.network_links);
     node_fn(out, move |node, out| {
         for i in &node.interfaces {
+            // An interface without a link whose documents give it no network (an SR-IOV
+            // physical function handed to virtual machines) has nothing to configure: valid, as
+            // in the reference. One whose documents list networks, if only to remove them
+            // (`networks: ['!private']`, which the reference reads as a network), needs a link.
+            if i.device_link.is_none() && i.networks.is_empty() && !lists_networks(d, node, &i.name)
+            {
+                continue;
+            }
             let link = i.device_link.as_deref().and_then(|l| links.get(l).copied());
             let Some(link) = link else {
                 out.push(
@@ -150,7 +176,12 @@ pub(super) fn allowed_networks_checks<'d>(
                         ),
                         "Define the network link attached to this interface.",
                     )
-                    .document(d, NODE, &node.name),
+                    .document(d, NODE, &node.name)
+                    .at_node_field(
+                        d,
+                        node,
+                        &iface_field(&i.name, i.device_link.is_some()),
+                    ),
                 );
                 continue;
             };
@@ -169,9 +200,43 @@ pub(super) fn allowed_networks_checks<'d>(
                         ),
                         "Interfaces can only be attached to networks allowed on the network link connected to the interface.",
                     )
-                    .document(d, NODE, &node.name),
+                    .document(d, NODE, &node.name)
+                    .at_node_field(
+                        d,
+                        node,
+                        &[Key("interfaces"), Key(&i.name), Key("networks"), Item(n)],
+                    ),
                 );
             }
         }
     })
+}
+
+/// Whether the node's document or one of its host profiles lists networks (removals included)
+/// for the interface `name`.
+fn lists_networks(d: &CompiledDesign, node: &CompiledNode, name: &str) -> bool {
+    let specs = d
+        .site
+        .baremetal_nodes
+        .get(&node.name)
+        .map(|n| &n.spec)
+        .into_iter()
+        .chain(
+            node.profiles
+                .iter()
+                .filter_map(|p| d.site.host_profiles.get(p).map(|h| &h.spec)),
+        );
+    specs
+        .flat_map(|s| s.interfaces.iter())
+        .filter(|i| i.name == name)
+        .any(|i| !i.networks.is_empty())
+}
+
+/// The path of an interface's link (or of the interface, when it names none).
+fn iface_field(name: &str, has_link: bool) -> Vec<crate::design::locate::Seg<'_>> {
+    let mut path = vec![Key("interfaces"), Key(name)];
+    if has_link {
+        path.push(Key("device_link"));
+    }
+    path
 }

@@ -3,6 +3,7 @@
 use std::net::IpAddr;
 
 use super::{NodeChecks, by_node, impl_rule, node_fn};
+use crate::design::locate::Seg::{Index, Key};
 use crate::design::{Address, CompiledDesign, DocumentKind, RangeType, Severity, TrunkingMode};
 use crate::validation::{Finding, RuleId, ValidationContext};
 
@@ -42,6 +43,7 @@ fn cidr_validity(d: &CompiledDesign, _: &ValidationContext) -> Vec<Finding> {
                 format!("Provide a CIDR acceptable by MAAS: {}", n.cidr.trunc()),
             )
             .document(d, NET, &n.name)
+            .at_field(d, NET, &n.name, &[Key("cidr")])
         })
         .collect()
 }
@@ -64,7 +66,7 @@ pub(super) fn ip_locality_checks<'d>(
         out.push(no_networks(rule));
     }
     for n in d.site.networks.values() {
-        for r in &n.routes {
+        for (i, r) in n.routes.iter().enumerate() {
             let to = r.subnet.map_or_else(|| "?".to_owned(), |s| s.to_string());
             match r.gateway {
                 None => out.push(
@@ -74,7 +76,8 @@ pub(super) fn ip_locality_checks<'d>(
                         format!("No gateway found for route to {to}."),
                         "Define a network-local gateway for the route.",
                     )
-                    .document(d, NET, &n.name),
+                    .document(d, NET, &n.name)
+                    .at_field(d, NET, &n.name, &[Key("routes"), Index(i)]),
                 ),
                 Some(gw) if !n.cidr.contains(&gw) => out.push(
                     Finding::new(
@@ -86,7 +89,8 @@ pub(super) fn ip_locality_checks<'d>(
                         ),
                         "Route gateways must reside on the local network. Check gateway IP and CIDR netmask.",
                     )
-                    .document(d, NET, &n.name),
+                    .document(d, NET, &n.name)
+                    .at_field(d, NET, &n.name, &[Key("routes"), Index(i), Key("gateway")]),
                 ),
                 Some(_) => {}
             }
@@ -102,7 +106,7 @@ pub(super) fn ip_locality_checks<'d>(
     }
     let networks = super::by_name(&d.site.networks);
     node_fn(out, move |node, out| {
-        for a in &node.addressing {
+        for (i, a) in node.addressing.iter().enumerate() {
             let Some(net) = networks.get(a.network.as_str()) else {
                 out.push(
                     Finding::new(
@@ -111,7 +115,12 @@ pub(super) fn ip_locality_checks<'d>(
                         format!("{} is not a valid network.", a.network),
                         "Define network or correct address definition.",
                     )
-                    .document(d, NODE, &node.name),
+                    .document(d, NODE, &node.name)
+                    .at_node_field(
+                        d,
+                        node,
+                        &[Key("addressing"), Index(i), Key("network")],
+                    ),
                 );
                 continue;
             };
@@ -128,7 +137,12 @@ pub(super) fn ip_locality_checks<'d>(
                         ),
                         "Define a valid address for this network.",
                     )
-                    .document(d, NODE, &node.name),
+                    .document(d, NODE, &node.name)
+                    .at_node_field(
+                        d,
+                        node,
+                        &[Key("addressing"), Index(i), Key("address")],
+                    ),
                 );
             }
         }
@@ -156,13 +170,23 @@ fn mtu(d: &CompiledDesign, _: &ValidationContext) -> Vec<Finding> {
     let mut out = Vec::new();
     for l in d.site.network_links.values() {
         if !MTU_RANGE.contains(&l.mtu) {
-            out.push(range_error(l.mtu).document(d, LINK, &l.name));
+            out.push(range_error(l.mtu).document(d, LINK, &l.name).at_field(
+                d,
+                LINK,
+                &l.name,
+                &[Key("mtu")],
+            ));
         }
     }
     for n in d.site.networks.values() {
         let Some(mtu) = n.mtu else { continue };
         if !MTU_RANGE.contains(&mtu) {
-            out.push(range_error(mtu).document(d, NET, &n.name));
+            out.push(range_error(mtu).document(d, NET, &n.name).at_field(
+                d,
+                NET,
+                &n.name,
+                &[Key("mtu")],
+            ));
         }
         let carriers = d.site.network_links.values().filter(|l| {
             l.trunking.default_network.as_deref() == Some(n.name.as_str())
@@ -179,7 +203,8 @@ fn mtu(d: &CompiledDesign, _: &ValidationContext) -> Vec<Finding> {
                     ),
                     "Define a MTU less than or equal to that of the carrying network link.",
                 )
-                .document(d, NET, &n.name),
+                .document(d, NET, &n.name)
+                .at_field(d, NET, &n.name, &[Key("mtu")]),
             );
         }
     }
@@ -205,7 +230,8 @@ fn network_trunking(d: &CompiledDesign, _: &ValidationContext) -> Vec<Finding> {
                     "If there is more than 1 allowed network,trunking mode must be enabled",
                     "Reduce the allowed network list to 1 or enable trunking on the link.",
                 )
-                .document(d, LINK, &l.name),
+                .document(d, LINK, &l.name)
+                .at_field(d, LINK, &l.name, &[Key("allowed_networks")]),
             );
         }
         match l.trunking.default_network.as_deref() {
@@ -216,7 +242,8 @@ fn network_trunking(d: &CompiledDesign, _: &ValidationContext) -> Vec<Finding> {
                     "Trunking mode is disabled, a trunking default_network must be defined",
                     "Non-trunked links must have a native network defined.",
                 )
-                .document(d, LINK, &l.name),
+                .document(d, LINK, &l.name)
+                .at_field(d, LINK, &l.name, &[Key("trunking")]),
             ),
             None => {}
             Some(native) => match d.site.networks.get(native) {
@@ -235,7 +262,13 @@ fn network_trunking(d: &CompiledDesign, _: &ValidationContext) -> Vec<Finding> {
                             format!("Native network {native} of the link is not defined."),
                             "Define the network or correct the link's trunking.default_network.",
                         )
-                        .document(d, LINK, &l.name),
+                        .document(d, LINK, &l.name)
+                        .at_field(
+                            d,
+                            LINK,
+                            &l.name,
+                            &[Key("trunking"), Key("default_network")],
+                        ),
                     );
                 }
                 Some(n) if disabled && n.vlan.is_some_and(|v| v != 0) => out.push(
@@ -246,7 +279,8 @@ fn network_trunking(d: &CompiledDesign, _: &ValidationContext) -> Vec<Finding> {
                         "Tagged network not allowed on non-trunked network links.",
                     )
                     .document(d, NET, &n.name)
-                    .document(d, LINK, &l.name),
+                    .document(d, LINK, &l.name)
+                    .at_field(d, NET, &n.name, &[Key("vlan")]),
                 ),
                 Some(_) => {}
             },
@@ -281,7 +315,8 @@ pub(super) fn duplicate_ips_checks<'d>(
     let mut seen: super::FastMap<IpAddr, &'d str> =
         super::FastMap::with_capacity_and_hasher(d.nodes.len() * 4, Default::default());
     node_fn(begin, move |node, out| {
-        for ip in node.addressing.iter().filter_map(|a| a.address.ip()) {
+        let ips = node.addressing.iter().enumerate();
+        for (i, ip) in ips.filter_map(|(i, a)| a.address.ip().map(|ip| (i, ip))) {
             match seen.get(&ip) {
                 None => {
                     seen.insert(ip, &node.name);
@@ -293,7 +328,12 @@ pub(super) fn duplicate_ips_checks<'d>(
                         format!("Duplicate IP Address Found: {ip} "),
                         "Select unique IP addresses for each node.",
                     )
-                    .document(d, NODE, &node.name);
+                    .document(d, NODE, &node.name)
+                    .at_node_field(
+                        d,
+                        node,
+                        &[Key("addressing"), Index(i), Key("address")],
+                    );
                     if *first != node.name {
                         f = f.document(d, NODE, first);
                     }
@@ -326,7 +366,8 @@ pub(super) fn static_address_ranges_checks<'d>(
     let rule = RuleId::StaticAddressRanges;
     let networks = super::by_name(&d.site.networks);
     node_fn(Vec::new(), move |node, out| {
-        for a in &node.addressing {
+        for (i, a) in node.addressing.iter().enumerate() {
+            let at = [Key("addressing"), Index(i), Key("address")];
             let (Some(ip), Some(net)) = (a.address.ip(), networks.get(a.network.as_str())) else {
                 continue;
             };
@@ -354,7 +395,8 @@ pub(super) fn static_address_ranges_checks<'d>(
                         "Choose an address outside the network's DHCP and reserved ranges.",
                     )
                     .document(d, NODE, &node.name)
-                    .document(d, NET, &net.name),
+                    .document(d, NET, &net.name)
+                    .at_node_field(d, node, &at),
                 );
                 continue;
             }
@@ -372,7 +414,8 @@ pub(super) fn static_address_ranges_checks<'d>(
                         "Choose an address inside one of the network's static ranges, or widen a range.",
                     )
                     .document(d, NODE, &node.name)
-                    .document(d, NET, &net.name),
+                    .document(d, NET, &net.name)
+                    .at_node_field(d, node, &at),
                 );
             }
         }

@@ -1,6 +1,7 @@
 //! Storage rules: boot volumes, layout, sizes, mountpoints and free space.
 
 use super::{NodeChecks, by_node, impl_rule, node_fn};
+use crate::design::locate::Seg::{self, Key, Named};
 use crate::design::{
     CompiledDesign, CompiledNode, DocumentKind, Filesystem, Severity, Size, SizeSpec,
 };
@@ -14,18 +15,51 @@ fn mountpoint(fs: &Option<Filesystem>) -> Option<&str> {
 
 /// A partition or logical volume: name, size and mountpoint.
 struct Volume<'a> {
+    /// The device (of a partition) or volume group (of a logical volume).
+    container: &'a str,
     name: &'a str,
     size: Option<&'a Size>,
     mountpoint: Option<&'a str>,
     is_partition: bool,
 }
 
+impl<'a> Volume<'a> {
+    /// The path of this volume's field `key` (`size`, `filesystem`).
+    fn field(&self, key: &'a str) -> [Seg<'a>; 6] {
+        entry_field(self.is_partition, self.container, self.name, key)
+    }
+}
+
+/// The path of field `key` of partition `name` of device `container` (or of logical volume
+/// `name` of volume group `container`).
+fn entry_field<'a>(
+    is_partition: bool,
+    container: &'a str,
+    name: &'a str,
+    key: &'a str,
+) -> [Seg<'a>; 6] {
+    let (kind, items) = if is_partition {
+        ("physical_devices", "partitions")
+    } else {
+        ("volume_groups", "logical_volumes")
+    };
+    [
+        Key("storage"),
+        Key(kind),
+        Key(container),
+        Key(items),
+        Named(name),
+        Key(key),
+    ]
+}
+
 fn volumes(n: &CompiledNode) -> impl Iterator<Item = Volume<'_>> {
     let parts = n
         .storage_devices
         .iter()
-        .flat_map(|d| &d.partitions)
-        .map(|p| Volume {
+        .flat_map(|d| d.partitions.iter().map(move |p| (&d.name, p)))
+        .map(|(c, p)| Volume {
+            container: c,
             name: &p.name,
             size: p.size.as_ref(),
             mountpoint: mountpoint(&p.filesystem),
@@ -34,8 +68,9 @@ fn volumes(n: &CompiledNode) -> impl Iterator<Item = Volume<'_>> {
     let lvs = n
         .volume_groups
         .iter()
-        .flat_map(|g| &g.logical_volumes)
-        .map(|l| Volume {
+        .flat_map(|g| g.logical_volumes.iter().map(move |l| (&g.name, l)))
+        .map(|(c, l)| Volume {
+            container: c,
             name: &l.name,
             size: l.size.as_ref(),
             mountpoint: mountpoint(&l.filesystem),
@@ -100,7 +135,8 @@ pub(super) fn boot_storage_checks<'d>(
                             ),
                             format!("Give {} a size such as 30g.", v.name),
                         )
-                        .document(d, NODE, &n.name),
+                        .document(d, NODE, &n.name)
+                        .at_node_field(d, n, &v.field("size")),
                     );
                     continue;
                 }
@@ -116,7 +152,8 @@ pub(super) fn boot_storage_checks<'d>(
                         ),
                         diag,
                     )
-                    .document(d, NODE, &n.name),
+                    .document(d, NODE, &n.name)
+                    .at_node_field(d, n, &v.field("size")),
                 );
             }
         }
@@ -162,11 +199,18 @@ pub(super) fn storage_partitioning_checks<'d>(
         let mut pvs: Vec<(&str, &str)> = Vec::new(); // (vg, device or partition)
         for dev in n.storage_devices.iter() {
             if dev.partitions.is_empty() == dev.volume_group.is_none() {
-                out.push(err(
-                    "Either a volume group OR partitions must be defined for each storage device."
-                        .to_owned(),
-                    "Give the device either partitions or a volume_group.",
-                ));
+                out.push(
+                    err(
+                        "Either a volume group OR partitions must be defined for each storage device."
+                            .to_owned(),
+                        "Give the device either partitions or a volume_group.",
+                    )
+                    .at_node_field(
+                        d,
+                        n,
+                        &[Key("storage"), Key("physical_devices"), Key(&dev.name)],
+                    ),
+                );
             }
             if let Some(vg) = &dev.volume_group {
                 pvs.push((vg, &dev.name));
@@ -174,10 +218,13 @@ pub(super) fn storage_partitioning_checks<'d>(
             for p in &dev.partitions {
                 if let Some(vg) = &p.volume_group {
                     if p.filesystem.is_some() {
-                        out.push(err(
-                            "Both a volume group AND file system cannot be defined in a single partition".to_owned(),
-                            "Remove the partition's filesystem or its volume_group.",
-                        ));
+                        out.push(
+                            err(
+                                "Both a volume group AND file system cannot be defined in a single partition".to_owned(),
+                                "Remove the partition's filesystem or its volume_group.",
+                            )
+                            .at_node_field(d, n, &entry_field(true, &dev.name, &p.name, "volume_group")),
+                        );
                     }
                     pvs.push((vg, &p.name));
                 }
@@ -185,10 +232,17 @@ pub(super) fn storage_partitioning_checks<'d>(
         }
         for g in n.volume_groups.iter() {
             if !pvs.iter().any(|(vg, _)| *vg == g.name) {
-                out.push(err(
-                    format!("Volume group {} not assigned any physical volumes", g.name),
-                    "Each volume group should be assigned at least one storage device or partition as a physical volume.",
-                ));
+                out.push(
+                    err(
+                        format!("Volume group {} not assigned any physical volumes", g.name),
+                        "Each volume group should be assigned at least one storage device or partition as a physical volume.",
+                    )
+                    .at_node_field(
+                        d,
+                        n,
+                        &[Key("storage"), Key("volume_groups"), Key(&g.name)],
+                    ),
+                );
             }
         }
         for (vg, pv) in pvs {
@@ -241,6 +295,14 @@ pub(super) fn storage_sizing_checks<'d>(
                 .collect();
             (true, dev.name.as_str(), items)
         });
+        let container_field = |is_device: bool, name: &'d str| {
+            let kind = if is_device {
+                "physical_devices"
+            } else {
+                "volume_groups"
+            };
+            [Key("storage"), Key(kind), Key(name)]
+        };
         let groups = n.volume_groups.iter().map(|g| {
             let items: Vec<_> = g
                 .logical_volumes
@@ -254,14 +316,23 @@ pub(super) fn storage_sizing_checks<'d>(
             for (name, size) in &items {
                 let Some(p) = percent(*size) else { continue };
                 if p < 0 {
-                    out.push(err(
-                        if is_device {
-                            format!("Storage partition {name} on device {container} size is < 0")
-                        } else {
-                            format!("Logical Volume {name} size is < 0 ")
-                        },
-                        "Sizes must not be negative.".to_owned(),
-                    ));
+                    out.push(
+                        err(
+                            if is_device {
+                                format!(
+                                    "Storage partition {name} on device {container} size is < 0"
+                                )
+                            } else {
+                                format!("Logical Volume {name} size is < 0 ")
+                            },
+                            "Sizes must not be negative.".to_owned(),
+                        )
+                        .at_node_field(
+                            d,
+                            n,
+                            &entry_field(is_device, container, name, "size"),
+                        ),
+                    );
                 }
                 sum = sum.saturating_add(p);
             }
@@ -279,14 +350,17 @@ pub(super) fn storage_sizing_checks<'d>(
                         others.join(", ")
                     )
                 };
-                out.push(err(
-                    if is_device {
-                        format!("Cumulative partition sizes on device {container} is greater than 99%.")
-                    } else {
-                        format!("Cumulative logical volume size is greater than 99% in volume group {container}")
-                    },
-                    diag,
-                ));
+                out.push(
+                    err(
+                        if is_device {
+                            format!("Cumulative partition sizes on device {container} is greater than 99%.")
+                        } else {
+                            format!("Cumulative logical volume size is greater than 99% in volume group {container}")
+                        },
+                        diag,
+                    )
+                    .at_node_field(d, n, &container_field(is_device, container)),
+                );
             }
         }
     })
@@ -322,7 +396,12 @@ pub(super) fn storage_mountpoints_checks<'d>(
                                 first, v.name
                             ),
                         )
-                        .document(d, NODE, &n.name),
+                        .document(d, NODE, &n.name)
+                        .at_node_field(
+                            d,
+                            n,
+                            &[&v.field("filesystem")[..], &[Key("mountpoint")]].concat(),
+                        ),
                     );
                 }
             }
@@ -380,7 +459,12 @@ pub(super) fn storage_free_space_checks<'d>(
                     ),
                     "Put the entry sized '>N' last on its device or volume group.",
                 )
-                .document(d, NODE, &n.name),
+                .document(d, NODE, &n.name)
+                .at_node_field(
+                    d,
+                    n,
+                    &entry_field(kind == "device", container, items[at].0, "size"),
+                ),
             );
         }
     })
