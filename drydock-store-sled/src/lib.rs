@@ -65,6 +65,7 @@
 //! file to 0600, whatever the umask. Files sled creates in between get the umask's mode but sit
 //! in a directory only the owner can enter.
 
+mod ack;
 mod bootaction;
 mod codec;
 mod config;
@@ -72,5 +73,6 @@ mod flusher;
 mod perms;
 mod store;
 
-pub use config::{Durability, SledConfig};
+pub use ack::{DataLoss, Missing};
+pub use config::{Durability, OnLoss, SledConfig};
 pub use store::SledStore;
