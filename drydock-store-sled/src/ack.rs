@@ -26,7 +26,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::fs::{File, OpenOptions};
-use std::io::{self, Read, Write};
+use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use drydock_core::store::{StoreError, StoreErrorKind};
@@ -87,8 +87,9 @@ pub(crate) struct Ledger {
     slot: usize,
     /// The write counter the newest slot records.
     marked: Option<u64>,
-    /// Whether each slot's directory entry is known to be durable.
-    entry_synced: [bool; 2],
+    /// Each slot's file, kept open once written (its directory entry then synced), with the
+    /// length last written.
+    files: [Option<(File, u64)>; 2],
 }
 
 impl Ledger {
@@ -106,12 +107,18 @@ impl Ledger {
         }
         let slot = 1 - self.slot;
         let generation = self.generation + 1;
-        write_slot(&self.dir.join(SLOTS[slot]), generation, &self.acks)?;
-        if !self.entry_synced[slot] {
-            // The slot file may be new: make its directory entry durable too.
-            File::open(&self.dir)?.sync_all()?;
-            self.entry_synced[slot] = true;
-        }
+        let bytes = encode_slot(generation, &self.acks);
+        let (file, len) = match &mut self.files[slot] {
+            Some(open) => open,
+            none => {
+                let file = open_slot(&self.dir.join(SLOTS[slot]))?;
+                // The slot file may be new: make its directory entry durable too.
+                File::open(&self.dir)?.sync_all()?;
+                none.insert((file, u64::MAX))
+            }
+        };
+        write_slot(file, &bytes, *len)?;
+        *len = bytes.len() as u64;
         (self.generation, self.slot, self.marked) = (generation, slot, Some(self.acks.writes));
         Ok(())
     }
@@ -166,15 +173,22 @@ fn decode_slot(bytes: &[u8]) -> Option<(u64, Acks)> {
     Some((generation, Acks { writes, tasks }))
 }
 
-fn write_slot(path: &Path, generation: u64, acks: &Acks) -> io::Result<()> {
-    let bytes = encode_slot(generation, acks);
+fn open_slot(path: &Path) -> io::Result<File> {
     let mut options = OpenOptions::new();
     options.write(true).create(true).truncate(false);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path)?;
-    file.write_all(&bytes)?;
-    file.set_len(bytes.len() as u64)?;
+    options.open(path)
+}
+
+/// Overwrites a slot in place and syncs its data; `old_len` is the length last written (the
+/// file is cut only when it shrinks, so a same-size mark costs one data write and sync).
+fn write_slot(file: &mut File, bytes: &[u8], old_len: u64) -> io::Result<()> {
+    file.seek(SeekFrom::Start(0))?;
+    file.write_all(bytes)?;
+    if old_len != bytes.len() as u64 {
+        file.set_len(bytes.len() as u64)?;
+    }
     file.sync_data()
 }
 
@@ -586,7 +600,7 @@ pub(crate) fn check(dir: &Path, held: Held) -> Result<(Ledger, Vec<Missing>), St
         generation,
         slot,
         marked: None,
-        entry_synced: [false; 2],
+        files: [None, None],
     };
     Ok((ledger, missing))
 }
@@ -631,8 +645,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (mut older, newer) = (acks(), acks());
         older.writes = 41;
-        write_slot(&dir.path().join(SLOTS[0]), 1, &older).unwrap();
-        write_slot(&dir.path().join(SLOTS[1]), 2, &newer).unwrap();
+        for (slot, generation, acks) in [(0, 1, &older), (1, 2, &newer)] {
+            let mut file = open_slot(&dir.path().join(SLOTS[slot])).unwrap();
+            write_slot(&mut file, &encode_slot(generation, acks), u64::MAX).unwrap();
+        }
         assert!(matches!(read_mark(dir.path()).unwrap(), MarkRead::Found(2, 1, a) if a == newer));
         std::fs::write(dir.path().join(SLOTS[1]), b"torn").unwrap();
         assert!(matches!(read_mark(dir.path()).unwrap(), MarkRead::Found(1, 0, a) if a == older));
