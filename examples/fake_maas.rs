@@ -30,10 +30,11 @@ struct Args {
     bmc_addresses: Vec<String>,
 }
 
+const USAGE: &str = "usage: fake_maas --listen ADDR:PORT --machines N [--api-key-file FILE] \
+[--tick-ms MS] [--bmc-addresses A,B,...]";
+
 fn usage() -> ! {
-    eprintln!(
-        "usage: fake_maas --listen ADDR:PORT --machines N [--api-key-file FILE] [--tick-ms MS] [--bmc-addresses A,B,...]"
-    );
+    eprintln!("{USAGE}");
     std::process::exit(2)
 }
 
@@ -47,6 +48,10 @@ fn parse_args() -> Args {
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
+        if flag == "-h" || flag == "--help" {
+            println!("{USAGE}");
+            std::process::exit(0);
+        }
         let value = it.next().unwrap_or_else(|| usage());
         match flag.as_str() {
             "--listen" => args.listen = value.parse().unwrap_or_else(|_| usage()),

@@ -52,7 +52,7 @@ fn parse(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
                         .map_err(|e| format!("--cipher-suite: {e}"))?,
                 )
             }
-            "-h" | "--help" => return Err(USAGE.into()),
+            "-h" | "--help" => return Err(String::new()),
             "status" => action = Some(Action::Status),
             "on" => action = Some(Action::Power(PowerAction::On)),
             "off" => action = Some(Action::Power(PowerAction::Off)),
@@ -129,6 +129,10 @@ async fn act(client: &IpmiClient, action: Action) -> Result<String, drydock::ipm
 async fn main() -> ExitCode {
     let args = match parse(std::env::args().skip(1)) {
         Ok(args) => args,
+        Err(msg) if msg.is_empty() => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
         Err(msg) => {
             eprintln!("{msg}\n{USAGE}");
             return ExitCode::from(2);

@@ -70,7 +70,10 @@ fn main() -> ExitCode {
         match arg.as_str() {
             "--json" => json_out = true,
             "--infos" => infos = true,
-            "-h" | "--help" => return usage(),
+            "-h" | "--help" => {
+                println!("usage: validate_design [--json] [--infos] PATH...");
+                return ExitCode::SUCCESS;
+            }
             s if s.starts_with('-') => return usage(),
             _ => paths.push(arg),
         }

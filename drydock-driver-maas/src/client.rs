@@ -1,23 +1,49 @@
 //! The HTTP client: URL handling, OAuth per attempt, `op` dispatch, retries, error mapping.
+//!
+//! # Bounds
+//!
+//! Every request is bounded whatever the peer does: the connection must open within the
+//! connect timeout, the status line and headers must arrive within the header timeout, and the
+//! whole body within the body timeout (a peer trickling bytes is cut off); a success body
+//! larger than [`MaasClientBuilder::max_body_bytes`] fails with [`MaasError::TooLarge`], and of
+//! an error body only the first [`ERROR_BODY_BYTES`] are read. Redirects are not followed
+//! ([`MaasError::Redirect`]). Retries are few and bounded too: the client retries only what MAAS
+//! asks to retry (503 or 409 with `Retry-After`, whose wait is capped) and, for GETs, 502/503/504,
+//! and never beyond the retry budget; everything else, refused connections and timeouts
+//! included, is returned at once, classified, for the orchestrator's own retry policy to
+//! handle. MAAS' text in errors is escaped and cut ([`MaasError`]'s bodies never hold terminal
+//! escape sequences).
 
 use std::fmt;
 use std::time::Duration;
+
+use tokio::time::Instant;
 
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use url::Url;
 
-use crate::error::{MaasError, Result};
+use crate::error::{MaasError, Result, shown_text};
 use crate::{MaasApiKey, Params, oauth};
 
 /// Default connect timeout.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Default read timeout (MAAS answers slowly while it talks to rack controllers).
 pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(60);
+/// Default time for the status line and headers of an answer to arrive, connecting included.
+pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(60);
+/// Default time for a whole response body to arrive once the headers have.
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(120);
+/// Default largest success body: 64 MiB (a machine listing of a few thousand machines).
+pub const DEFAULT_MAX_BODY_BYTES: u64 = 64 * 1024 * 1024;
+/// Bytes of an error body read (the rest is not read at all).
+pub const ERROR_BODY_BYTES: usize = 64 * 1024;
 /// Default number of retries after the first attempt (Juju's production value).
 pub const DEFAULT_MAX_RETRIES: u32 = 4;
-/// Default upper bound of one wait between attempts.
-pub const DEFAULT_MAX_RETRY_WAIT: Duration = Duration::from_secs(30);
+/// Default upper bound of one wait between attempts (caps `Retry-After`).
+pub const DEFAULT_MAX_RETRY_WAIT: Duration = Duration::from_secs(15);
+/// Default time after a logical request's first attempt within which retries may start.
+pub const DEFAULT_RETRY_BUDGET: Duration = Duration::from_secs(60);
 
 /// Builder of a [`MaasClient`]; [`MaasClientBuilder::build`] is the only fallible step.
 ///
@@ -30,8 +56,18 @@ pub struct MaasClientBuilder {
     insecure: bool,
     connect_timeout: Duration,
     read_timeout: Duration,
+    limits: Limits,
+}
+
+/// Per-request bounds and the retry policy, shared by the builder and the client.
+#[derive(Clone, Copy, Debug)]
+struct Limits {
+    header_timeout: Duration,
+    body_timeout: Duration,
+    max_body_bytes: u64,
     max_retries: u32,
     max_retry_wait: Duration,
+    retry_budget: Duration,
 }
 
 impl fmt::Debug for MaasClientBuilder {
@@ -43,8 +79,7 @@ impl fmt::Debug for MaasClientBuilder {
             .field("insecure", &self.insecure)
             .field("connect_timeout", &self.connect_timeout)
             .field("read_timeout", &self.read_timeout)
-            .field("max_retries", &self.max_retries)
-            .field("max_retry_wait", &self.max_retry_wait)
+            .field("limits", &self.limits)
             .finish()
     }
 }
@@ -74,15 +109,42 @@ impl MaasClientBuilder {
         self
     }
 
+    /// Time for an answer's status line and headers to arrive, connecting included.
+    pub fn header_timeout(mut self, timeout: Duration) -> Self {
+        self.limits.header_timeout = timeout;
+        self
+    }
+
+    /// Time for a whole response body to arrive once the headers have.
+    pub fn body_timeout(mut self, timeout: Duration) -> Self {
+        self.limits.body_timeout = timeout;
+        self
+    }
+
+    /// Largest success body accepted, in bytes; a larger one fails with
+    /// [`MaasError::TooLarge`] as soon as the limit is passed (or at once when the
+    /// `Content-Length` says so).
+    pub fn max_body_bytes(mut self, limit: u64) -> Self {
+        self.limits.max_body_bytes = limit;
+        self
+    }
+
     /// Retries after the first attempt, for the cases where a retry is safe.
     pub fn max_retries(mut self, retries: u32) -> Self {
-        self.max_retries = retries;
+        self.limits.max_retries = retries;
         self
     }
 
     /// Upper bound of one wait between attempts (caps MAAS' `Retry-After`).
     pub fn max_retry_wait(mut self, wait: Duration) -> Self {
-        self.max_retry_wait = wait;
+        self.limits.max_retry_wait = wait;
+        self
+    }
+
+    /// Time after a logical request's first attempt within which a retry may start: a retry
+    /// whose wait would end later is not made, and the last error is returned.
+    pub fn retry_budget(mut self, budget: Duration) -> Self {
+        self.limits.retry_budget = budget;
         self
     }
 
@@ -96,6 +158,7 @@ impl MaasClientBuilder {
         let mut http = reqwest::Client::builder()
             .connect_timeout(self.connect_timeout)
             .read_timeout(self.read_timeout)
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("drydock-driver-maas/", env!("CARGO_PKG_VERSION")));
         if let Some(pem) = &self.ca_pem {
             let certs = reqwest::Certificate::from_pem_bundle(pem)
@@ -123,8 +186,7 @@ impl MaasClientBuilder {
             http,
             base,
             key: self.key,
-            max_retries: self.max_retries,
-            max_retry_wait: self.max_retry_wait,
+            limits: self.limits,
         })
     }
 }
@@ -192,15 +254,17 @@ pub struct RawResponse {
     pub body: Vec<u8>,
 }
 
+/// What a response body read gave.
+struct Body {
+    bytes: Vec<u8>,
+}
+
 impl RawResponse {
     /// Decodes the body as JSON.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T> {
         serde_json::from_slice(&self.body).map_err(|e| MaasError::Decode {
-            message: e.to_string(),
-            body: String::from_utf8_lossy(&self.body)
-                .chars()
-                .take(4096)
-                .collect(),
+            message: crate::error::escape(&e.to_string()),
+            body: shown_text(&self.body),
         })
     }
 }
@@ -228,8 +292,7 @@ pub struct MaasClient {
     http: reqwest::Client,
     base: Url,
     key: MaasApiKey,
-    max_retries: u32,
-    max_retry_wait: Duration,
+    limits: Limits,
 }
 
 impl fmt::Debug for MaasClient {
@@ -237,8 +300,7 @@ impl fmt::Debug for MaasClient {
         f.debug_struct("MaasClient")
             .field("base", &redacted_url(&self.base))
             .field("key", &self.key)
-            .field("max_retries", &self.max_retries)
-            .field("max_retry_wait", &self.max_retry_wait)
+            .field("limits", &self.limits)
             .finish_non_exhaustive()
     }
 }
@@ -254,8 +316,14 @@ impl MaasClient {
             insecure: false,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             read_timeout: DEFAULT_READ_TIMEOUT,
-            max_retries: DEFAULT_MAX_RETRIES,
-            max_retry_wait: DEFAULT_MAX_RETRY_WAIT,
+            limits: Limits {
+                header_timeout: DEFAULT_HEADER_TIMEOUT,
+                body_timeout: DEFAULT_BODY_TIMEOUT,
+                max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+                max_retries: DEFAULT_MAX_RETRIES,
+                max_retry_wait: DEFAULT_MAX_RETRY_WAIT,
+                retry_budget: DEFAULT_RETRY_BUDGET,
+            },
         }
     }
 
@@ -312,8 +380,9 @@ impl MaasClient {
     }
 
     /// Sends one logical request: signs every attempt afresh and retries only where MAAS says
-    /// a retry is safe (503 or 409 carrying `Retry-After`, for any verb; 502/503/504 and
-    /// connection errors for GET only), at most `max_retries` times.
+    /// a retry is safe (503 or 409 carrying `Retry-After`, for any verb; 502/503/504 for GET
+    /// only), at most `max_retries` times and only while the retry budget lasts. Transport
+    /// failures and timeouts are returned at once: the orchestrator retries steps.
     pub async fn request(
         &self,
         method: Method,
@@ -322,30 +391,25 @@ impl MaasClient {
         params: &Params,
     ) -> Result<RawResponse> {
         let url = self.url_for(&method, path, op, params)?;
+        let peer = peer_of(&url);
         let idempotent = method == Method::GET;
+        let budget_end = Instant::now() + self.limits.retry_budget;
         let mut attempt: u32 = 0;
         loop {
-            let last = attempt >= self.max_retries;
-            let (outcome, wait) = match self.send_once(&method, &url, params).await {
-                Ok(resp) if (200..300).contains(&resp.0) => return Ok(resp.1),
-                Ok((status, resp, retry_after)) => {
-                    let wait = match (status, retry_after) {
-                        (503 | 409, Some(ra)) => Some(ra),
-                        (502..=504, None) if idempotent => Some(self.backoff(attempt)),
-                        _ => None,
-                    };
-                    let body = String::from_utf8_lossy(&resp.body).into_owned();
-                    (MaasError::from_status(status, body, retry_after), wait)
-                }
-                Err(e) => {
-                    let wait = idempotent.then(|| self.backoff(attempt));
-                    (e, wait)
-                }
+            let last = attempt >= self.limits.max_retries;
+            let (status, resp, retry_after) = self.send_once(&method, &url, &peer, params).await?;
+            if (200..300).contains(&status) {
+                return Ok(resp);
+            }
+            let wait = match (status, retry_after) {
+                (503 | 409, Some(ra)) => Some(ra),
+                (502..=504, None) if idempotent => Some(self.backoff(attempt)),
+                _ => None,
             };
-            match wait {
-                Some(wait) if !last => {
-                    let wait = wait.min(self.max_retry_wait);
-                    tracing::warn!(%method, path, op, attempt, ?wait, error = %outcome, "retrying MAAS request");
+            let outcome = MaasError::from_status(status, peer.clone(), &resp.body, retry_after);
+            match wait.map(|w| w.min(self.limits.max_retry_wait)) {
+                Some(wait) if !last && Instant::now() + wait <= budget_end => {
+                    tracing::warn!(%method, path, op, peer, attempt, ?wait, error = %outcome, "retrying MAAS request");
                     tokio::time::sleep(wait).await;
                     attempt += 1;
                 }
@@ -390,6 +454,7 @@ impl MaasClient {
         &self,
         method: &Method,
         url: &Url,
+        peer: &str,
         params: &Params,
     ) -> Result<(u16, RawResponse, Option<Duration>)> {
         tracing::debug!(%method, path = url.path(), query = url.query(), "MAAS request");
@@ -406,8 +471,28 @@ impl MaasClient {
                 )
                 .body(params.encode());
         }
-        let resp = req.send().await.map_err(|e| map_transport(e, false))?;
+        let header_timeout = self.limits.header_timeout;
+        let resp = match tokio::time::timeout(header_timeout, req.send()).await {
+            Ok(sent) => sent.map_err(|e| map_transport(e, false))?,
+            Err(_) => {
+                return Err(MaasError::Timeout {
+                    message: format!("no answer from {peer} within {header_timeout:?}"),
+                });
+            }
+        };
         let status = resp.status();
+        if status.is_redirection() {
+            let location = resp
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .map(|v| shown_text(v.as_bytes()))
+                .unwrap_or_else(|| "nowhere".to_owned());
+            return Err(MaasError::Redirect {
+                peer: peer.to_owned(),
+                status: status.as_u16(),
+                location,
+            });
+        }
         let retry_after = resp
             .headers()
             .get(reqwest::header::RETRY_AFTER)
@@ -419,17 +504,70 @@ impl MaasClient {
             .get(reqwest::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        let body = resp.bytes().await.map_err(|e| map_transport(e, true))?;
+        let body = self.read_body(resp, status.is_success(), peer).await?;
         tracing::debug!(status = status.as_u16(), "MAAS answer");
         Ok((
             status.as_u16(),
             RawResponse {
                 status: status.as_u16(),
                 content_type,
-                body: body.to_vec(),
+                body: body.bytes,
             },
             retry_after.filter(|_| status != StatusCode::OK),
         ))
+    }
+}
+
+impl MaasClient {
+    /// Reads a body within the body timeout: a success body up to the size limit (more fails),
+    /// an error body up to [`ERROR_BODY_BYTES`] (the rest is left unread).
+    async fn read_body(
+        &self,
+        mut resp: reqwest::Response,
+        success: bool,
+        peer: &str,
+    ) -> Result<Body> {
+        let limit = self.limits.max_body_bytes;
+        let too_large = || MaasError::TooLarge {
+            peer: peer.to_owned(),
+            limit,
+        };
+        if success && resp.content_length().is_some_and(|n| n > limit) {
+            return Err(too_large());
+        }
+        let timeout = self.limits.body_timeout;
+        let end = Instant::now() + timeout;
+        let mut bytes = Vec::new();
+        loop {
+            let chunk = match tokio::time::timeout_at(end, resp.chunk()).await {
+                Err(_) => {
+                    return Err(MaasError::Timeout {
+                        message: format!(
+                            "the body from {peer} did not arrive within {timeout:?} ({} bytes \
+                             received)",
+                            bytes.len()
+                        ),
+                    });
+                }
+                Ok(chunk) => chunk.map_err(|e| map_transport(e, true))?,
+            };
+            let Some(chunk) = chunk else {
+                return Ok(Body { bytes });
+            };
+            if success {
+                if (bytes.len() + chunk.len()) as u64 > limit {
+                    return Err(too_large());
+                }
+                bytes.extend_from_slice(&chunk);
+            } else {
+                let room = ERROR_BODY_BYTES - bytes.len();
+                bytes.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                if bytes.len() == ERROR_BODY_BYTES {
+                    // Enough to explain the error; the connection is dropped with the rest.
+                    return Ok(Body { bytes });
+                }
+            }
+        }
     }
 }
 
@@ -440,11 +578,11 @@ fn map_transport(e: reqwest::Error, after_headers: bool) -> MaasError {
     let (timeout, connect) = (e.is_timeout(), e.is_connect());
     let peer = e.url().map(peer_of);
     let e = e.without_url();
-    let top = e.to_string();
+    let top = crate::error::escape(&e.to_string());
     let mut innermost = None;
     let mut source = std::error::Error::source(&e);
     while let Some(cause) = source {
-        innermost = Some(cause.to_string());
+        innermost = Some(crate::error::escape(&cause.to_string()));
         source = cause.source();
     }
     let mut message = top;

@@ -25,8 +25,9 @@ pub mod fake;
 
 pub use api::*;
 pub use client::{
-    DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_WAIT, DEFAULT_READ_TIMEOUT,
-    MaasClient, MaasClientBuilder, RawResponse,
+    DEFAULT_BODY_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_HEADER_TIMEOUT, DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_WAIT, DEFAULT_READ_TIMEOUT, DEFAULT_RETRY_BUDGET,
+    ERROR_BODY_BYTES, MaasClient, MaasClientBuilder, RawResponse,
 };
 pub use driver::{MaasDriver, MaasDriverConfig};
 pub use error::{MaasError, Result};

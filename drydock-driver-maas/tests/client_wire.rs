@@ -233,6 +233,7 @@ async fn retries_are_bounded_and_the_last_error_is_classified() {
             status: 503,
             body,
             retry_after,
+            ..
         } => {
             assert_eq!(body, "still down");
             assert_eq!(*retry_after, Some(Duration::from_secs(1)));

@@ -100,7 +100,9 @@ async fn the_fakes_clock_skew_makes_the_clients_timestamp_stale() {
         .await
         .unwrap_err();
     match err {
-        MaasError::Unauthorized { body } => assert!(body.contains("Expired timestamp"), "{body}"),
+        MaasError::Unauthorized { body, .. } => {
+            assert!(body.contains("Expired timestamp"), "{body}")
+        }
         other => panic!("{other:?}"),
     }
     fake.set_clock_skew(0);
@@ -169,7 +171,7 @@ async fn a_missing_trailing_slash_is_an_unknown_endpoint() {
         .await
         .unwrap_err();
     match &err {
-        MaasError::NotFound { body } => {
+        MaasError::NotFound { body, .. } => {
             assert_eq!(body, "Unknown API endpoint: /MAAS/api/2.0/machines.")
         }
         other => panic!("{other:?}"),

@@ -159,7 +159,7 @@ async fn invalid_transitions_are_409_with_maas_text() {
         .await
         .unwrap_err();
     match &err {
-        MaasError::InvalidTransition { body } => {
+        MaasError::InvalidTransition { body, .. } => {
             assert_eq!(body, "Can't deploy a machine that is in the 'New' state")
         }
         other => panic!("{other:?}"),

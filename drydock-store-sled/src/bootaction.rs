@@ -45,7 +45,7 @@ impl SledStore {
         let Some(first) = BootActionRecord::check_batch(records)? else {
             return Ok(Vec::new());
         };
-        let _w = self.write_lock();
+        let mut w = self.write_lock()?;
         let existing: Vec<BootActionRecord> = self
             .bootactions_of_node(&first.node)?
             .into_iter()
@@ -81,6 +81,7 @@ impl SledStore {
                 Ok::<_, ConflictableTransactionError<StoreError>>(())
             })
             .map_err(|e| tx_error(e, &format!("storing boot actions of {}", first.node)))?;
+        self.count(&mut w)?;
         Ok(records.to_vec())
     }
 
@@ -91,7 +92,7 @@ impl SledStore {
         status: BootActionStatus,
         details: &[BootActionDetail],
     ) -> StoreResult<BootActionRecord> {
-        let _w = self.write_lock();
+        let mut w = self.write_lock()?;
         let key = action_key(id);
         let Some(mut record) = self.read_action(&key)? else {
             return Err(StoreError::new(
@@ -103,6 +104,7 @@ impl SledStore {
         self.bootaction_tree()
             .insert(key, encode(&record))
             .map_err(|e| sled_error(e, &format!("updating boot action {id}")))?;
+        self.count(&mut w)?;
         Ok(record)
     }
 

@@ -24,6 +24,21 @@ pub enum Durability {
     },
 }
 
+/// What [`SledStore::open`](crate::SledStore::open) does when the store holds less than it
+/// acknowledged (after damage to its files: see [`DataLoss`](crate::DataLoss)).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum OnLoss {
+    /// Refuse to open: the error (kind `Corrupt`) names what is missing. The default.
+    #[default]
+    Refuse,
+    /// Open for reading only, to export what is left: every write fails with `Unavailable`.
+    /// Nothing on disk is changed by drydock (sled itself may tidy its log).
+    ReadOnly,
+    /// Open, log the loss at error level, and go on from what the store holds: the lost steps
+    /// will run again. The acknowledgement mark is reset to what the store holds.
+    Accept,
+}
+
 /// How to open a [`SledStore`](crate::SledStore).
 ///
 /// ```
@@ -38,6 +53,8 @@ pub struct SledConfig {
     pub path: PathBuf,
     /// When a write is reported done.
     pub durability: Durability,
+    /// What opening does when acknowledged data is found missing.
+    pub on_loss: OnLoss,
 }
 
 impl SledConfig {
@@ -46,6 +63,7 @@ impl SledConfig {
         SledConfig {
             path: path.into(),
             durability: Durability::default(),
+            on_loss: OnLoss::default(),
         }
     }
 
@@ -53,6 +71,13 @@ impl SledConfig {
     #[must_use]
     pub fn with_durability(mut self, durability: Durability) -> Self {
         self.durability = durability;
+        self
+    }
+
+    /// Sets what opening does when acknowledged data is found missing.
+    #[must_use]
+    pub fn with_on_loss(mut self, on_loss: OnLoss) -> Self {
+        self.on_loss = on_loss;
         self
     }
 }

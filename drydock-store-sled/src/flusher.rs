@@ -13,6 +13,9 @@ use std::time::Duration;
 use drydock_core::store::{StoreError, StoreErrorKind};
 use tokio::sync::watch;
 
+use crate::ack::Ledger;
+use crate::store::flush_and_mark;
+
 /// What the flusher last did.
 #[derive(Clone, Debug, Default)]
 struct Flushed {
@@ -48,10 +51,11 @@ impl GroupCommit {
     /// Starts a flusher for `db` that gathers writes for `max_delay`.
     ///
     /// `writes` is the store's write lock: the flusher holds it while flushing, because in sled
-    /// 0.34 a flush that meets a transaction can deadlock.
+    /// 0.34 a flush that meets a transaction can deadlock, and while it writes the
+    /// acknowledgement mark after the flush.
     pub(crate) fn start(
         db: sled::Db,
-        writes: Arc<Mutex<()>>,
+        writes: Arc<Mutex<Ledger>>,
         max_delay: Duration,
     ) -> std::io::Result<Self> {
         let shared = Arc::new(Shared {
@@ -119,7 +123,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 fn run(
     db: &sled::Db,
-    writes: &Mutex<()>,
+    writes: &Mutex<Ledger>,
     shared: &Shared,
     tx: &watch::Sender<Flushed>,
     max_delay: Duration,
@@ -141,9 +145,9 @@ fn run(
         }
         // Every ticket issued so far belongs to a write already applied in memory.
         let (through, error) = {
-            let _w = lock(writes);
+            let mut w = lock(writes);
             let through = lock(&shared.requests).issued;
-            (through, db.flush().err().map(|e| e.to_string()))
+            (through, flush_and_mark(db, &mut w).err())
         };
         if let Some(e) = &error {
             tracing::error!(error = %e, "drydock sled store: group commit flush failed");

@@ -1,6 +1,7 @@
 //! [`SledStore`]: the [`Store`] trait on sled.
 
-use std::collections::{HashMap, HashSet};
+mod retention;
+
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -16,11 +17,12 @@ use drydock_core::task::{Task, TaskId, TaskMessage};
 use sled::Transactional;
 use sled::transaction::ConflictableTransactionError;
 
+use crate::ack::{self, DataLoss, Ledger, META_WRITES, TaskMark, task_gen_key};
 use crate::codec::{
     FORMAT_VERSION, META_FORMAT, decode, encode, node_prefix, seq_key, seq_of_key, sled_error,
     task_key, task_of_key, tx_error,
 };
-use crate::config::{Durability, SledConfig};
+use crate::config::{Durability, OnLoss, SledConfig};
 use crate::flusher::GroupCommit;
 use crate::perms;
 
@@ -78,7 +80,11 @@ pub struct SledStore {
     group: Option<GroupCommit>,
     /// Serializes writes (read-check-write sequences and sequence numbers), and keeps flushes
     /// apart from writes: in sled 0.34 a flush concurrent with a transaction can deadlock.
-    writes: Arc<Mutex<()>>,
+    /// Holds the counters of the acknowledgement mark.
+    writes: Arc<Mutex<Ledger>>,
+    /// Acknowledged data found missing on open (under [`OnLoss::ReadOnly`] or
+    /// [`OnLoss::Accept`]).
+    loss: Option<DataLoss>,
     db: sled::Db,
 }
 
@@ -91,10 +97,20 @@ impl std::fmt::Debug for SledStore {
     }
 }
 
-/// Locks the write lock. It guards no data of its own: a panic while holding it leaves sled
-/// consistent, so a poisoned lock is recovered.
-pub(crate) fn lock(m: &Mutex<()>) -> MutexGuard<'_, ()> {
+/// Locks the write lock. A panic while holding it leaves sled consistent and the ledger's
+/// counters at most behind sled (the mark then claims less, never more), so a poisoned lock is
+/// recovered.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Flushes sled and then records the flushed writes in the acknowledgement mark. Called with
+/// the write lock held; no covered write is acknowledged before this returns.
+pub(crate) fn flush_and_mark(db: &sled::Db, ledger: &mut Ledger) -> Result<(), String> {
+    db.flush().map_err(|e| e.to_string())?;
+    ledger
+        .persist()
+        .map_err(|e| format!("writing the acknowledgement mark: {e}"))
 }
 
 fn not_found(id: TaskId) -> StoreError {
@@ -131,12 +147,25 @@ impl SledStore {
         perms::create_private_dir(&path)
             .map_err(|e| io_error(&path, "creating the store directory", e))?;
         // No background flushing: every flush is ours, and none runs during a write (sled 0.34
-        // can deadlock when a flush and a transaction meet).
-        let db = sled::Config::new()
-            .path(&path)
-            .flush_every_ms(None)
-            .open()
-            .map_err(|e| sled_error(e, &format!("opening the store at {}", path.display())))?;
+        // can deadlock when a flush and a transaction meet). sled's recovery may panic on some
+        // damaged files: that is reported as damage, not passed on.
+        let opened = std::panic::catch_unwind(|| {
+            sled::Config::new().path(&path).flush_every_ms(None).open()
+        });
+        let db = match opened {
+            Ok(db) => {
+                db.map_err(|e| sled_error(e, &format!("opening the store at {}", path.display())))?
+            }
+            Err(_) => {
+                return Err(StoreError::new(
+                    StoreErrorKind::Corrupt,
+                    format!(
+                        "opening the store at {}: sled's recovery failed on damaged files",
+                        path.display()
+                    ),
+                ));
+            }
+        };
         let tree = |name: &str| {
             db.open_tree(name)
                 .map_err(|e| sled_error(e, &format!("opening tree {name}")))
@@ -154,11 +183,40 @@ impl SledStore {
             bootaction_index: tree("bootaction_index")?,
         };
         check_format(&trees.meta, &path)?;
-        db.flush()
-            .map_err(|e| sled_error(e, "flushing the new store"))?;
+        let held = ack::scan(&trees.tasks, &trees.journal, &trees.messages, &trees.meta);
+        let (mut ledger, missing) = ack::check(&path, held)?;
+        let loss = (!missing.is_empty()).then(|| DataLoss {
+            path: path.clone(),
+            missing,
+        });
+        if let Some(loss) = &loss {
+            match config.on_loss {
+                OnLoss::Refuse => {
+                    return Err(StoreError::new(StoreErrorKind::Corrupt, loss.to_string())
+                        .with_source(loss.clone()));
+                }
+                OnLoss::ReadOnly => {
+                    tracing::error!(%loss, "drydock sled store: opened read-only after a loss");
+                    ledger.read_only = true;
+                }
+                OnLoss::Accept => {
+                    tracing::error!(%loss, "drydock sled store: going on without lost data");
+                }
+            }
+        }
+        if !ledger.read_only {
+            // What the store holds now (including writes that were in flight at a crash and
+            // landed) becomes the acknowledged state.
+            flush_and_mark(&db, &mut ledger).map_err(|e| {
+                StoreError::new(
+                    StoreErrorKind::Unavailable,
+                    format!("opening the store at {}: {e}", path.display()),
+                )
+            })?;
+        }
         perms::restrict_tree(&path)
             .map_err(|e| io_error(&path, "restricting permissions under", e))?;
-        let writes = Arc::new(Mutex::new(()));
+        let writes = Arc::new(Mutex::new(ledger));
         let group = match config.durability {
             Durability::FlushEveryWrite => None,
             Durability::GroupCommit { max_delay_ms } => Some(
@@ -176,53 +234,25 @@ impl SledStore {
             durability: config.durability,
             group,
             writes,
+            loss,
             db,
         })
+    }
+
+    /// Acknowledged data found missing when the store was opened with [`OnLoss::ReadOnly`] or
+    /// [`OnLoss::Accept`]; `None` when nothing was missing.
+    pub fn loss(&self) -> Option<&DataLoss> {
+        self.loss.as_ref()
+    }
+
+    /// Whether the store was opened read-only ([`OnLoss::ReadOnly`] after a loss).
+    pub fn is_read_only(&self) -> bool {
+        lock(&self.writes).read_only
     }
 
     /// The store's directory.
     pub fn path(&self) -> &Path {
         &self.path
-    }
-
-    /// Reads every task, message and journal entry, and returns an error for each record that
-    /// does not decode (each naming its task). Empty when the store is sound.
-    ///
-    /// [`Store::list_tasks`] skips damaged tasks (logging each); this is how to find them.
-    pub fn check(&self) -> Vec<StoreError> {
-        let mut errors = Vec::new();
-        type Check = fn(&[u8], &str, Option<TaskId>) -> StoreResult<()>;
-        let checks: [(&sled::Tree, &str, Check); 3] = [
-            (&self.trees.tasks, "task", |v, l, t| {
-                decode::<Task>(v, l, t).map(drop)
-            }),
-            (&self.trees.messages, "message", |v, l, t| {
-                decode::<TaskMessage>(v, l, t).map(drop)
-            }),
-            (&self.trees.journal, "journal entry", |v, l, t| {
-                decode::<JournalEntry>(v, l, t).map(drop)
-            }),
-        ];
-        for (tree, what, check) in checks {
-            for item in tree.iter() {
-                let (key, value) = match item {
-                    Ok(kv) => kv,
-                    Err(e) => {
-                        errors.push(sled_error(e, &format!("reading {what}s")));
-                        continue;
-                    }
-                };
-                let task = task_of_key(&key);
-                let label = match task {
-                    Some(t) => format!("{what} of task {t}"),
-                    None => format!("{what} with a malformed key"),
-                };
-                if let Err(e) = check(&value, &label, task) {
-                    errors.push(e);
-                }
-            }
-        }
-        errors
     }
 
     pub(crate) fn bootaction_tree(&self) -> &sled::Tree {
@@ -233,8 +263,30 @@ impl SledStore {
         &self.trees.bootaction_index
     }
 
-    pub(crate) fn write_lock(&self) -> MutexGuard<'_, ()> {
-        lock(&self.writes)
+    /// Takes the write lock; fails when the store is read-only.
+    pub(crate) fn write_lock(&self) -> StoreResult<MutexGuard<'_, Ledger>> {
+        let w = lock(&self.writes);
+        if w.read_only {
+            return Err(StoreError::new(
+                StoreErrorKind::Unavailable,
+                format!(
+                    "the store at {} is open read-only: acknowledged data was found missing",
+                    self.path.display()
+                ),
+            ));
+        }
+        Ok(w)
+    }
+
+    /// Counts a write made outside a transaction (after it, under the same lock).
+    pub(crate) fn count(&self, w: &mut Ledger) -> StoreResult<()> {
+        let n = w.next_write();
+        self.trees
+            .meta
+            .insert(META_WRITES, &n.to_be_bytes())
+            .map_err(|e| sled_error(e, "counting a write"))?;
+        w.acks.writes = n;
+        Ok(())
     }
 
     /// Waits until every write applied so far is on disk.
@@ -244,10 +296,13 @@ impl SledStore {
         }
         let (db, writes) = (self.db.clone(), Arc::clone(&self.writes));
         let flush = move || {
-            let _w = lock(&writes);
-            db.flush()
-                .map(drop)
-                .map_err(|e| sled_error(e, "flushing the store"))
+            let mut w = lock(&writes);
+            flush_and_mark(&db, &mut w).map_err(|e| {
+                StoreError::new(
+                    StoreErrorKind::Unavailable,
+                    format!("flushing the store: {e}"),
+                )
+            })
         };
         // The flush blocks on the disk: off the async workers when there is a Tokio runtime.
         match tokio::runtime::Handle::try_current() {
@@ -316,7 +371,9 @@ impl SledStore {
     }
 
     fn create_now(&self, task: &Task) -> StoreResult<()> {
-        let _w = self.write_lock();
+        let mut w = self.write_lock()?;
+        let n = w.next_write();
+        let gen_key = task_gen_key(task.id);
         let key = task_key(task.id);
         let record = encode(&without_messages(task));
         let messages: Vec<([u8; 24], Vec<u8>)> = task
@@ -326,8 +383,8 @@ impl SledStore {
             .enumerate()
             .map(|(i, m)| (seq_key(task.id, i as u64 + 1), encode(m)))
             .collect();
-        (&self.trees.tasks, &self.trees.messages)
-            .transaction(|(tasks, msgs)| {
+        (&self.trees.tasks, &self.trees.messages, &self.trees.meta)
+            .transaction(|(tasks, msgs, meta)| {
                 if tasks.get(key)?.is_some() {
                     return Err(ConflictableTransactionError::Abort(
                         StoreError::new(
@@ -341,25 +398,44 @@ impl SledStore {
                 for (k, v) in &messages {
                     msgs.insert(&k[..], v.as_slice())?;
                 }
+                meta.insert(&gen_key[..], &n.to_be_bytes())?;
+                meta.insert(META_WRITES, &n.to_be_bytes())?;
                 Ok(())
             })
-            .map_err(|e| tx_error(e, "creating a task"))
+            .map_err(|e| tx_error(e, "creating a task"))?;
+        w.acks.writes = n;
+        let mark = TaskMark {
+            record: n,
+            journal: 0,
+            messages: messages.len() as u64,
+        };
+        w.acks.tasks.insert(task.id, mark);
+        Ok(())
     }
 
     fn update_now(&self, task: &Task) -> StoreResult<()> {
-        let _w = self.write_lock();
+        let mut w = self.write_lock()?;
         if !self.task_exists(task.id)? {
             return Err(not_found(task.id));
         }
-        self.trees
-            .tasks
-            .insert(task_key(task.id), encode(&without_messages(task)))
-            .map_err(|e| sled_error(e, &format!("updating task {}", task.id)))?;
+        let n = w.next_write();
+        let (key, gen_key) = (task_key(task.id), task_gen_key(task.id));
+        let value = encode(&without_messages(task));
+        (&self.trees.tasks, &self.trees.meta)
+            .transaction(|(tasks, meta)| {
+                tasks.insert(&key[..], value.as_slice())?;
+                meta.insert(&gen_key[..], &n.to_be_bytes())?;
+                meta.insert(META_WRITES, &n.to_be_bytes())?;
+                Ok::<_, ConflictableTransactionError<StoreError>>(())
+            })
+            .map_err(|e| tx_error(e, &format!("updating task {}", task.id)))?;
+        w.acks.writes = n;
+        w.acks.tasks.entry(task.id).or_default().record = n;
         Ok(())
     }
 
     fn add_message_now(&self, id: TaskId, message: &TaskMessage) -> StoreResult<()> {
-        let _w = self.write_lock();
+        let mut w = self.write_lock()?;
         if !self.task_exists(id)? {
             return Err(not_found(id));
         }
@@ -368,11 +444,13 @@ impl SledStore {
             .messages
             .insert(seq_key(id, seq), encode(message))
             .map_err(|e| sled_error(e, &format!("adding a message to task {id}")))?;
+        self.count(&mut w)?;
+        w.acks.tasks.entry(id).or_default().messages = seq;
         Ok(())
     }
 
     fn record_now(&self, entry: &JournalEntry, task: Option<&Task>) -> StoreResult<u64> {
-        let _w = self.write_lock();
+        let mut w = self.write_lock()?;
         let id = entry.task;
         if !self.task_exists(id)? {
             return Err(not_found(id));
@@ -389,96 +467,28 @@ impl SledStore {
         let entry_value = encode(entry);
         let task_value = task.map(|t| encode(&without_messages(t)));
         let key = task_key(id);
-        (&self.trees.tasks, &self.trees.journal)
-            .transaction(|(tasks, journal)| {
+        let (n, gen_key) = (w.next_write(), task_gen_key(id));
+        (&self.trees.tasks, &self.trees.journal, &self.trees.meta)
+            .transaction(|(tasks, journal, meta)| {
                 if tasks.get(key)?.is_none() {
                     return Err(ConflictableTransactionError::Abort(not_found(id)));
                 }
                 journal.insert(&entry_key[..], entry_value.as_slice())?;
                 if let Some(v) = &task_value {
                     tasks.insert(&key[..], v.as_slice())?;
+                    meta.insert(&gen_key[..], &n.to_be_bytes())?;
                 }
+                meta.insert(META_WRITES, &n.to_be_bytes())?;
                 Ok(())
             })
             .map_err(|e| tx_error(e, &format!("journaling a step of task {id}")))?;
+        w.acks.writes = n;
+        let mark = w.acks.tasks.entry(id).or_default();
+        mark.journal = seq;
+        if task_value.is_some() {
+            mark.record = n;
+        }
         Ok(seq)
-    }
-
-    fn delete_now(&self, cutoff: DateTime<Utc>) -> StoreResult<usize> {
-        let _w = self.write_lock();
-        let t = &self.trees;
-        let mut old = HashSet::new();
-        for item in t.tasks.iter() {
-            let (key, value) = item.map_err(|e| sled_error(e, "reading tasks"))?;
-            let Some(id) = task_of_key(&key) else {
-                continue;
-            };
-            match decode::<Task>(&value, &format!("task {id}"), Some(id)) {
-                Ok(task) if task.created < cutoff => {
-                    old.insert(id);
-                }
-                Ok(_) => {}
-                // Its age is unknown: keep it, and say so.
-                Err(e) => tracing::error!(task = %id, error = %e, "retention skips a damaged task"),
-            }
-        }
-        self.delete_bootactions_of(&old)?;
-        // Records held by old tasks, found by value: design locks, leases, build data.
-        let mut held: HashMap<TaskId, Vec<(usize, sled::IVec)>> = HashMap::new();
-        for (index, tree) in [(0, &t.design_locks), (1, &t.leases)] {
-            for item in tree.iter() {
-                let (key, value) = item.map_err(|e| sled_error(e, "reading holders"))?;
-                if let Ok(holder) = decode::<TaskId>(&value, "holder", None)
-                    && old.contains(&holder)
-                {
-                    held.entry(holder).or_default().push((index, key));
-                }
-            }
-        }
-        for item in t.build_data.iter() {
-            let (key, value) = item.map_err(|e| sled_error(e, "reading build data"))?;
-            if let Ok(record) = decode::<BuildDataRecord>(&value, "build data", None)
-                && old.contains(&record.task)
-            {
-                held.entry(record.task).or_default().push((2, key));
-            }
-        }
-        for id in &old {
-            let prefix = task_key(*id);
-            let scan = |tree: &sled::Tree| -> StoreResult<Vec<sled::IVec>> {
-                tree.scan_prefix(prefix)
-                    .keys()
-                    .collect::<Result<_, _>>()
-                    .map_err(|e| sled_error(e, &format!("reading records of task {id}")))
-            };
-            let journal = scan(&t.journal)?;
-            let messages = scan(&t.messages)?;
-            let others = held.remove(id).unwrap_or_default();
-            // One transaction per task: a crash leaves each task whole or gone.
-            (
-                &t.tasks,
-                &t.journal,
-                &t.messages,
-                &t.design_locks,
-                &t.leases,
-                &t.build_data,
-            )
-                .transaction(|(tasks, jt, mt, locks, leases, build)| {
-                    for k in &journal {
-                        jt.remove(k)?;
-                    }
-                    for k in &messages {
-                        mt.remove(k)?;
-                    }
-                    for (index, k) in &others {
-                        [locks, leases, build][*index].remove(k)?;
-                    }
-                    tasks.remove(&prefix[..])?;
-                    Ok::<_, ConflictableTransactionError<StoreError>>(())
-                })
-                .map_err(|e| tx_error(e, &format!("deleting task {id}")))?;
-        }
-        Ok(old.len())
     }
 }
 
@@ -630,11 +640,15 @@ impl Store for SledStore {
 
     async fn put_design(&self, design: &DesignSnapshot) -> StoreResult<()> {
         // Content-addressed: an existing snapshot with this id is the same one; keep it.
-        let _ = self
-            .trees
-            .designs
-            .compare_and_swap(design.id.0.as_bytes(), None::<&[u8]>, Some(encode(design)))
-            .map_err(|e| sled_error(e, &format!("storing design {}", design.id)))?;
+        {
+            let mut w = self.write_lock()?;
+            let _ = self
+                .trees
+                .designs
+                .compare_and_swap(design.id.0.as_bytes(), None::<&[u8]>, Some(encode(design)))
+                .map_err(|e| sled_error(e, &format!("storing design {}", design.id)))?;
+            self.count(&mut w)?;
+        }
         self.durable().await
     }
 
@@ -649,7 +663,7 @@ impl Store for SledStore {
 
     async fn lock_design(&self, id: &DesignId, holder: TaskId) -> StoreResult<()> {
         {
-            let _w = self.write_lock();
+            let mut w = self.write_lock()?;
             let exists = self
                 .trees
                 .designs
@@ -676,6 +690,7 @@ impl Store for SledStore {
                         .design_locks
                         .insert(id.0.as_bytes(), encode(&holder))
                         .map_err(|e| sled_error(e, &format!("locking design {id}")))?;
+                    self.count(&mut w)?;
                 }
             }
         }
@@ -684,7 +699,7 @@ impl Store for SledStore {
 
     async fn unlock_design(&self, id: &DesignId, holder: TaskId) -> StoreResult<()> {
         {
-            let _w = self.write_lock();
+            let mut w = self.write_lock()?;
             let what = format!("the lock of design {id}");
             if self.holder(&self.trees.design_locks, id.0.as_bytes(), &what)? != Some(holder) {
                 return Ok(());
@@ -693,6 +708,7 @@ impl Store for SledStore {
                 .design_locks
                 .remove(id.0.as_bytes())
                 .map_err(|e| sled_error(e, &format!("unlocking design {id}")))?;
+            self.count(&mut w)?;
         }
         self.durable().await
     }
@@ -704,7 +720,7 @@ impl Store for SledStore {
 
     async fn put_build_data(&self, record: &BuildDataRecord) -> StoreResult<()> {
         {
-            let _w = self.write_lock();
+            let mut w = self.write_lock()?;
             let mut key = node_prefix(&record.node);
             let seq = Self::next_seq(&self.trees.build_data, &key)?;
             key.extend_from_slice(&seq.to_be_bytes());
@@ -712,6 +728,7 @@ impl Store for SledStore {
                 .build_data
                 .insert(key, encode(record))
                 .map_err(|e| sled_error(e, &format!("storing build data of {}", record.node)))?;
+            self.count(&mut w)?;
         }
         self.durable().await
     }
@@ -730,7 +747,7 @@ impl Store for SledStore {
 
     async fn acquire_node(&self, node: &str, task: TaskId) -> StoreResult<LeaseOutcome> {
         {
-            let _w = self.write_lock();
+            let mut w = self.write_lock()?;
             let what = format!("the lease of node {node}");
             match self.holder(&self.trees.leases, node.as_bytes(), &what)? {
                 Some(h) if h != task => return Ok(LeaseOutcome::HeldBy(h)),
@@ -740,6 +757,7 @@ impl Store for SledStore {
                         .leases
                         .insert(node.as_bytes(), encode(&task))
                         .map_err(|e| sled_error(e, &format!("leasing node {node}")))?;
+                    self.count(&mut w)?;
                 }
             }
         }
@@ -753,7 +771,7 @@ impl Store for SledStore {
         task: TaskId,
     ) -> StoreResult<Option<(String, TaskId)>> {
         {
-            let _w = self.write_lock();
+            let mut w = self.write_lock()?;
             for n in nodes {
                 match self.holder(
                     &self.trees.leases,
@@ -773,6 +791,7 @@ impl Store for SledStore {
                 .leases
                 .apply_batch(batch)
                 .map_err(|e| sled_error(e, "leasing nodes"))?;
+            self.count(&mut w)?;
         }
         self.durable().await?;
         Ok(None)
@@ -780,7 +799,7 @@ impl Store for SledStore {
 
     async fn release_nodes(&self, task: TaskId) -> StoreResult<()> {
         {
-            let _w = self.write_lock();
+            let mut w = self.write_lock()?;
             let mut batch = sled::Batch::default();
             for item in self.trees.leases.iter() {
                 let (key, value) = item.map_err(|e| sled_error(e, "reading leases"))?;
@@ -792,6 +811,7 @@ impl Store for SledStore {
                 .leases
                 .apply_batch(batch)
                 .map_err(|e| sled_error(e, &format!("releasing the nodes of task {task}")))?;
+            self.count(&mut w)?;
         }
         self.durable().await
     }

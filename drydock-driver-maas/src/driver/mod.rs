@@ -5,11 +5,22 @@
 //! * **Idempotent.** Every operation reads MAAS' state first and writes only what differs from
 //!   the design: a node already in the target state is a success without a single write, so a
 //!   resumed task is safe.
-//! * **Retries.** The client retries what MAAS marks safe to retry (503/409 with `Retry-After`,
-//!   failed GETs). On top of that the driver re-runs a whole operation after a transient failure
-//!   (at most [`MaasDriverConfig::retries`] times): every operation starts by reading the state,
-//!   so an ambiguous write ([`MaasError::outcome_unknown`], e.g. a 504 after MAAS applied it) is
-//!   seen before anything is written again. Lifecycle writes (commission, allocate, deploy,
+//! * **Retries: one policy, the orchestrator's.** The client retries only what MAAS itself asks
+//!   to retry (503/409 with `Retry-After`, capped at [`MaasDriverConfig::max_retry_wait`], and
+//!   502–504 answers to GETs), within [`MaasDriverConfig::retry_budget`]; refused connections
+//!   and timeouts come back at once. The driver classifies ([`classify`]) and returns: by default
+//!   ([`MaasDriverConfig::retries`] = 0) it does not re-run operations itself, because the
+//!   orchestrator already retries transient failures with backoff within each step's timeout,
+//!   and a second loop here would multiply its attempts. Re-running is sound when enabled: every
+//!   operation starts by reading the state, so an ambiguous write
+//!   ([`MaasError::outcome_unknown`], e.g. a 504 after MAAS applied it) is seen before anything
+//!   is written again.
+//! * **Bounds.** Every request has connect, header and body timeouts
+//!   ([`MaasDriverConfig::connect_timeout`], [`MaasDriverConfig::header_timeout`],
+//!   [`MaasDriverConfig::body_timeout`]), bodies are capped
+//!   ([`MaasDriverConfig::max_body_bytes`]) and redirects are not followed, so a dead or hostile
+//!   MAAS costs a step at most about connect + header + body timeout (or the retry budget), and
+//!   the error names the MAAS (`host:port`) and the reason. Lifecycle writes (commission, allocate, deploy,
 //!   release) are additionally checked in place: after an ambiguous answer the machine is re-read
 //!   and the write is not repeated when MAAS already moved it.
 //! * **Waits** poll `machines/{system_id}/` every [`MaasDriverConfig::poll_interval`] until the
@@ -91,10 +102,27 @@ pub struct MaasDriverConfig {
     pub use_node_oob_params: bool,
     /// Do not configure the BMC while commissioning (MAAS ≥ 2.7).
     pub skip_bmc_config: bool,
-    /// How many times an operation is re-run after a transient failure.
+    /// How many times the driver itself re-runs an operation after a transient failure
+    /// (default 0: the orchestrator's retry policy is the one that retries steps).
     pub retries: u32,
-    /// Upper bound of the client's wait between retries (caps MAAS' `Retry-After`).
+    /// Upper bound of the client's wait between retries (caps MAAS' `Retry-After`; default
+    /// [`DEFAULT_MAX_RETRY_WAIT`](crate::DEFAULT_MAX_RETRY_WAIT)).
     pub max_retry_wait: Duration,
+    /// Time within which the client's retries of one request may start (default
+    /// [`DEFAULT_RETRY_BUDGET`](crate::DEFAULT_RETRY_BUDGET)).
+    pub retry_budget: Duration,
+    /// Connect timeout of each request (default
+    /// [`DEFAULT_CONNECT_TIMEOUT`](crate::DEFAULT_CONNECT_TIMEOUT)).
+    pub connect_timeout: Duration,
+    /// Time for an answer's headers to arrive (default
+    /// [`DEFAULT_HEADER_TIMEOUT`](crate::DEFAULT_HEADER_TIMEOUT)).
+    pub header_timeout: Duration,
+    /// Time for a whole body to arrive once the headers have (default
+    /// [`DEFAULT_BODY_TIMEOUT`](crate::DEFAULT_BODY_TIMEOUT)).
+    pub body_timeout: Duration,
+    /// Largest response body accepted, in bytes (default
+    /// [`DEFAULT_MAX_BODY_BYTES`](crate::DEFAULT_MAX_BODY_BYTES), 64 MiB).
+    pub max_body_bytes: u64,
     /// The embedder's boot action API as deployed nodes reach it (Drydock's
     /// `bootactions.report_url`, default [`DEFAULT_REPORT_URL`]), for deploy jobs that do not
     /// carry it: the orchestrator's jobs carry its own `bootaction_report_url`, which wins.
@@ -116,6 +144,11 @@ impl fmt::Debug for MaasDriverConfig {
             .field("skip_bmc_config", &self.skip_bmc_config)
             .field("retries", &self.retries)
             .field("max_retry_wait", &self.max_retry_wait)
+            .field("retry_budget", &self.retry_budget)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("header_timeout", &self.header_timeout)
+            .field("body_timeout", &self.body_timeout)
+            .field("max_body_bytes", &self.max_body_bytes)
             .field(
                 "bootaction_report_url",
                 &redacted_url_str(&self.bootaction_report_url),
@@ -140,8 +173,13 @@ impl MaasDriverConfig {
             erase_on_destroy: false,
             use_node_oob_params: false,
             skip_bmc_config: false,
-            retries: 2,
+            retries: 0,
             max_retry_wait: crate::DEFAULT_MAX_RETRY_WAIT,
+            retry_budget: crate::DEFAULT_RETRY_BUDGET,
+            connect_timeout: crate::DEFAULT_CONNECT_TIMEOUT,
+            header_timeout: crate::DEFAULT_HEADER_TIMEOUT,
+            body_timeout: crate::DEFAULT_BODY_TIMEOUT,
+            max_body_bytes: crate::DEFAULT_MAX_BODY_BYTES,
             bootaction_report_url: DEFAULT_REPORT_URL.to_owned(),
         }
     }
@@ -184,6 +222,26 @@ impl MaasDriverConfig {
         self
     }
 
+    /// Sets [`MaasDriverConfig::retry_budget`].
+    pub fn retry_budget(mut self, budget: Duration) -> Self {
+        self.retry_budget = budget;
+        self
+    }
+
+    /// Sets the connect, header and body timeouts of every request.
+    pub fn timeouts(mut self, connect: Duration, header: Duration, body: Duration) -> Self {
+        self.connect_timeout = connect;
+        self.header_timeout = header;
+        self.body_timeout = body;
+        self
+    }
+
+    /// Sets [`MaasDriverConfig::max_body_bytes`].
+    pub fn max_body_bytes(mut self, limit: u64) -> Self {
+        self.max_body_bytes = limit;
+        self
+    }
+
     /// Sets [`MaasDriverConfig::bootaction_report_url`].
     pub fn bootaction_report_url(mut self, url: impl Into<String>) -> Self {
         self.bootaction_report_url = url.into();
@@ -221,9 +279,11 @@ impl fmt::Debug for MaasDriver {
 /// ```
 /// use drydock_core::driver::DriverErrorKind as K;
 /// use drydock_driver_maas::{MaasError, driver::classify};
-/// assert_eq!(classify(&MaasError::Unauthorized { body: String::new() }), K::Unauthorized);
-/// assert_eq!(classify(&MaasError::Unavailable { status: 503, body: String::new(), retry_after: None }), K::Transient);
-/// assert_eq!(classify(&MaasError::InvalidTransition { body: String::new() }), K::Permanent);
+/// let peer = || "maas:5240".to_owned();
+/// assert_eq!(classify(&MaasError::Unauthorized { peer: peer(), body: String::new() }), K::Unauthorized);
+/// assert_eq!(classify(&MaasError::Unavailable { peer: peer(), status: 503, body: String::new(), retry_after: None }), K::Transient);
+/// assert_eq!(classify(&MaasError::InvalidTransition { peer: peer(), body: String::new() }), K::Permanent);
+/// assert_eq!(classify(&MaasError::TooLarge { peer: peer(), limit: 1 }), K::Permanent);
 /// ```
 pub fn classify(e: &MaasError) -> DriverErrorKind {
     match e {
@@ -312,6 +372,11 @@ impl MaasDriver {
     pub fn new(config: MaasDriverConfig) -> Result<Self, DriverError> {
         let client = MaasClient::builder(config.url.clone(), config.api_key.clone())
             .max_retry_wait(config.max_retry_wait)
+            .retry_budget(config.retry_budget)
+            .connect_timeout(config.connect_timeout)
+            .header_timeout(config.header_timeout)
+            .body_timeout(config.body_timeout)
+            .max_body_bytes(config.max_body_bytes)
             .build()
             .map_err(|e| {
                 Cx::site(Operation::ValidateNodeServices).maas("building the MAAS client", e)
@@ -404,11 +469,13 @@ impl MaasDriver {
 
     /// MAAS' account of why a machine ended where it did (status, message, failed scripts).
     pub(crate) async fn failure_reason(&self, m: &Machine) -> String {
-        let mut msg = format!("machine {} is {}", m.system_id, m.status.label());
+        // MAAS' own text is escaped and cut: it reaches terminals and the journal.
+        let shown = |t: &str| crate::error::shown_text(t.as_bytes());
+        let mut msg = format!("machine {} is {}", shown(&m.system_id), m.status.label());
         for part in [&m.status_message, &m.error_description] {
             if !part.is_empty() {
                 msg.push_str(": ");
-                msg.push_str(part);
+                msg.push_str(&shown(part));
             }
         }
         if m.status.is_failed()
@@ -420,7 +487,7 @@ impl MaasDriver {
                 .map(|r| r.name.as_str())
                 .collect();
             if !failed.is_empty() {
-                msg.push_str(&format!(" (failed scripts: {})", failed.join(", ")));
+                msg.push_str(&format!(" (failed scripts: {})", shown(&failed.join(", "))));
             }
         }
         msg
