@@ -69,7 +69,8 @@ async fn python_libmaas_drives_the_fake() {
             "{op}"
         );
     }
-    assert_eq!(fake.op_requests("POST", "machines/", "allocate"), 1);
+    // One allocation per deployment.
+    assert_eq!(fake.op_requests("POST", "machines/", "allocate"), 2);
 
     // What libmaas created is in the fake, read back with the Rust client.
     let c = fake.client();

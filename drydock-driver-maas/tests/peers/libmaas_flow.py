@@ -82,7 +82,8 @@ def main():
         dns_servers=["10.42.0.2", "10.42.0.3"],
     )
     iprange = client.ip_ranges.create(
-        "10.42.0.100", "10.42.0.150", type=IPRangeType.RESERVED, comment="peers"
+        "10.42.0.100", "10.42.0.150", type=IPRangeType.RESERVED, comment="peers",
+        subnet=subnet,
     )
     out["fabric"] = {"id": fabric.id, "name": fabric.name}
     out["vlan"] = {"id": vlan.id, "vid": vlan.vid, "mtu": vlan.mtu, "fabric": vlan.fabric.id}
@@ -103,16 +104,18 @@ def main():
     ready = client.machines.get(machine.system_id)
     ready.tags.add(tag)
     out["tag"] = tag.name
-    out["tags_after"] = list(client.machines.get(machine.system_id).tag_names)
+    out["tags_after"] = [t.name for t in client.machines.get(machine.system_id).tags]
 
     # Block devices and partitions.
     disks = ready.block_devices
     assert disks, "no block devices"
     disk = sorted(disks, key=lambda d: d.name)[-1]
-    partition = disk.partitions.create(disk, 8 * 1024 ** 3)
+    # The origin's Partitions set creates (a disk's `partitions` is a read-only view).
+    partition = disk._origin.Partitions.create(disk, 8 * 1024 ** 3)
     partition.format("ext4")
     partition.mount("/srv/peers")
-    partition.refresh()
+    # Read it back (libmaas's own Partition.refresh passes too few arguments to read).
+    partition = disk._origin.Partition.read(ready.system_id, disk.id, partition.id)
     out["partition"] = {"disk": disk.id, "id": partition.id, "size": partition.size,
                         "fstype": partition.filesystem.fstype,
                         "mount_point": partition.filesystem.mount_point}
