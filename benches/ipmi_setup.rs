@@ -60,7 +60,9 @@ fn start_pyghmi(python: &Path) -> Option<Pyghmi> {
         .spawn()
         .ok()?;
     let mut line = String::new();
-    BufReader::new(child.stdout.take()?).read_line(&mut line).ok()?;
+    BufReader::new(child.stdout.take()?)
+        .read_line(&mut line)
+        .ok()?;
     let bmc = Pyghmi {
         child,
         port,
