@@ -1,9 +1,15 @@
 //! A fake MAAS (feature `fake`): an axum server at `/MAAS/api/2.0/` that behaves like MAAS.
 //!
 //! * OAuth checked as MAAS does (required parameters, PLAINTEXT signature, 300 s timestamp
-//!   window, nonce replay ⇒ 401 with MAAS' body); `version/` and `describe/` are anonymous.
-//! * `op=` dispatch like MAAS (unknown op ⇒ 400 `Unrecognised signature: method=… op=…`);
-//!   paths without their trailing slash ⇒ 404 `Unknown API endpoint: ….`.
+//!   window, nonce replay ⇒ 401 with MAAS' body);
+//!   `describe/` has MAAS's shape (what python-libmaas builds its client from), `openapi.yaml`
+//!   lists the implemented operations; both are anonymous, like `version/`.
+//! * `op=` dispatch like MAAS (unknown op ⇒ 400 `Unrecognised signature: method=… op=…`), also
+//!   in MAAS 3.3's path form `…/op-<name>`; paths without their trailing slash ⇒ 404
+//!   `Unknown API endpoint: ….`. What MAAS has and the fake does not implement ⇒ 501
+//!   `Not implemented by the fake MAAS: …`.
+//! * Bodies: urlencoded, or multipart decoded as Django decodes it (empty bodies and empty
+//!   parts, base64 parts with line breaks).
 //! * Machine statuses move only along MAAS' transition table (invalid ⇒ 409
 //!   `Invalid transition: …`); commissioning, testing, deployment, release and disk erasing
 //!   run on a clock the test drives with [`FakeMaas::tick`] / [`FakeMaas::advance`].
