@@ -307,10 +307,13 @@ pub(crate) fn op_unimplemented(verb: &str, template: &str, op: &str) -> bool {
 }
 
 /// Whether `path` (relative to the API root, with its trailing slash) lies in a part of MAAS'
-/// API the fake does not serve.
+/// API the fake does not serve. A served path without a trailing slash (a single partition)
+/// spelt with one is not: MAAS has no such endpoint either.
 pub(crate) fn maas_resource(path: &str) -> bool {
     let first = path.split('/').next().unwrap_or("");
-    path.ends_with('/') && MAAS_RESOURCES.contains(&first)
+    path.strip_suffix('/')
+        .is_some_and(|bare| !super::routes::is_served_path(bare))
+        && MAAS_RESOURCES.contains(&first)
 }
 
 /// The 501 answer for a part of MAAS the fake does not implement.
