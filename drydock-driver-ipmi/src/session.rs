@@ -29,9 +29,12 @@ enum Framing {
     /// IPMI 1.5 session header, authentication type none (Get Channel Authentication
     /// Capabilities, which must work with IPMI 1.5-only BMCs).
     V15,
-    /// RMCP+ session header, payload type IPMI, session ID 0, unprotected: what ipmitool sends
-    /// for Get Channel Cipher Suites, and what pyghmi answers it with.
-    RmcpPlus,
+    /// Each attempt sends the request twice: RMCP+-framed (payload type IPMI, session ID 0,
+    /// unprotected), as ipmitool sends Get Channel Cipher Suites, and IPMI 1.5-framed. BMCs
+    /// differ: `ipmi_sim` answers only the IPMI 1.5 form (ipmitool's probe goes unanswered
+    /// there), pyghmi answers both, in RMCP+ framing; the first answer is taken, a second one
+    /// is ignored like any duplicate.
+    Both,
 }
 /// Blocks of Get Channel Cipher Suites read at most (16 bytes each).
 const MAX_CIPHER_SUITE_BLOCKS: u8 = 8;
@@ -253,29 +256,37 @@ async fn session_less(
     framing: Framing,
 ) -> Result<Response> {
     let message = Request::to_bmc(cmd.netfn, cmd.cmd, rq_seq, &cmd.data).encode();
-    let packet = match framing {
-        Framing::V15 => V15Packet {
-            sequence: 0,
-            session_id: 0,
-            message,
-        }
-        .encode()?,
-        Framing::RmcpPlus => V20Packet {
-            header: V20Header {
-                payload_type: PayloadType::Ipmi,
-                encrypted: false,
-                authenticated: false,
-                session_id: 0,
-                sequence: 0,
-            },
-            payload: message,
-        }
-        .encode(None, [0; 16])?,
+    let rmcp_plus = match framing {
+        Framing::V15 => None,
+        Framing::Both => Some(
+            V20Packet {
+                header: V20Header {
+                    payload_type: PayloadType::Ipmi,
+                    encrypted: false,
+                    authenticated: false,
+                    session_id: 0,
+                    sequence: 0,
+                },
+                payload: message.clone(),
+            }
+            .encode(None, [0; 16])?,
+        ),
     };
+    let packet = V15Packet {
+        sequence: 0,
+        session_id: 0,
+        message,
+    }
+    .encode()?;
     let rs = transport
         .exchange(
             cmd.name,
-            || Ok(packet.clone()),
+            || {
+                if let Some(p) = &rmcp_plus {
+                    transport.try_send(p);
+                }
+                Ok(packet.clone())
+            },
             |bytes| {
                 let message = if is_rmcp_plus(bytes) {
                     let p = V20Packet::decode(bytes, None)?;
@@ -304,7 +315,7 @@ async fn auto_suite(transport: &Transport) -> CipherSuite {
             transport,
             &Command::get_channel_cipher_suites(index),
             index + 1,
-            Framing::RmcpPlus,
+            Framing::Both,
         )
         .await
         {
