@@ -3,7 +3,7 @@
 //! 1. Session set-up against each of two BMC implementations, `ipmi_sim` and pyghmi's BMC
 //!    server (`drydock-driver-ipmi/tests/peers/pyghmi_bmc.py`): one new session with the cipher
 //!    suite chosen automatically, Get Device ID, Close Session; drydock's client against
-//!    `ipmitool -I lanplus` (also choosing its suite) doing the same (`raw 0x06 0x01`).
+//!    `ipmitool -I lanplus` doing the same (`raw 0x06 0x01`).
 //! 2. Power status of 64 BMCs at once: drydock's IPMI client (64 concurrent sessions on one
 //!    tokio runtime) against `ipmitool -I lanplus -C 3` run 64-way in parallel, on the same 64
 //!    `ipmi_sim` processes on 127.0.0.1.
