@@ -1,10 +1,15 @@
-//! Power status of 64 BMCs at once: drydock's IPMI client (64 concurrent sessions on one
-//! tokio runtime) against `ipmitool -I lanplus -C 3` run 64-way in parallel, on the same 64
-//! `ipmi_sim` processes on 127.0.0.1. Prints both times and their ratio, then runs the same
-//! two cases under criterion.
+//! Two measurements, each printed with its ratio, then run again under criterion:
 //!
-//! `cargo bench --bench ipmi` (needs `ipmi_sim` and `ipmitool`; skipped with a message
-//! otherwise).
+//! 1. Session set-up against each of two BMC implementations, `ipmi_sim` and pyghmi's BMC
+//!    server (`drydock-driver-ipmi/tests/peers/pyghmi_bmc.py`): one new session with the cipher
+//!    suite chosen automatically, Get Device ID, Close Session; drydock's client against
+//!    `ipmitool -I lanplus` doing the same (`raw 0x06 0x01`).
+//! 2. Power status of 64 BMCs at once: drydock's IPMI client (64 concurrent sessions on one
+//!    tokio runtime) against `ipmitool -I lanplus -C 3` run 64-way in parallel, on the same 64
+//!    `ipmi_sim` processes on 127.0.0.1.
+//!
+//! `cargo bench --bench ipmi` (needs `ipmi_sim` and `ipmitool`, and for pyghmi the Python
+//! environment `scripts/test` makes; each part is skipped with a message otherwise).
 
 use std::net::UdpSocket;
 use std::path::{Path, PathBuf};
@@ -12,6 +17,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use criterion::Criterion;
+
+#[path = "ipmi_setup.rs"]
+mod setup;
 use drydock::ipmi::{IpmiClient, IpmiConfig, PowerState};
 
 const BMCS: usize = 64;
@@ -140,6 +148,7 @@ fn main() {
         );
         return;
     };
+    setup::run(&sim, &ipmitool);
     let sims: Vec<Sim> = (0..BMCS).map(|_| start_sim(&sim)).collect();
     let ports: Vec<u16> = sims.iter().map(|s| s.port).collect();
     let rt = tokio::runtime::Runtime::new().unwrap();

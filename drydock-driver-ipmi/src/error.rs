@@ -56,6 +56,26 @@ pub enum ProtocolError {
     /// A packet that is valid but not the one expected here.
     #[error("unexpected packet: {0}")]
     Unexpected(&'static str),
+    /// Bytes follow the end of a structure whose length the header declares.
+    #[error("{what}: {count} trailing byte(s) after the declared end")]
+    TrailingBytes {
+        /// The structure that ended before the datagram did.
+        what: &'static str,
+        /// How many bytes were left over (at most the receive buffer's size).
+        count: usize,
+    },
+    /// A datagram larger than any IPMI packet this client accepts.
+    #[error("datagram of more than {max} bytes")]
+    Oversized {
+        /// The largest datagram accepted.
+        max: usize,
+    },
+    /// The BMC assigned session ID 0, which IPMI reserves for "no session".
+    #[error("{what}: session ID 0 is reserved")]
+    ZeroSessionId {
+        /// The message that carried it.
+        what: &'static str,
+    },
 }
 
 impl ProtocolError {

@@ -117,6 +117,13 @@ impl V15Packet {
                 actual: message.len(),
             });
         }
+        // IPMI 1.5 allows one "legacy pad" byte after the message; anything more is garbage.
+        if message.len() > len + 1 {
+            return Err(ProtocolError::TrailingBytes {
+                what: "IPMI 1.5 packet",
+                count: message.len() - len,
+            });
+        }
         Ok(V15Packet {
             sequence,
             session_id,
@@ -283,6 +290,13 @@ impl V20Packet {
                 }
                 k.verify_integrity(signed, code)?;
             }
+            // Without an integrity trailer the packet ends with its payload.
+            _ if body.len() > len => {
+                return Err(ProtocolError::TrailingBytes {
+                    what: "RMCP+ packet",
+                    count: body.len() - len,
+                });
+            }
             _ => {}
         }
         let payload = match keys {
@@ -345,6 +359,48 @@ mod tests {
         // An unprotected packet inside a protected session is refused.
         let plain = packet(vec![1], false).encode(None, [0; 16]).unwrap();
         assert!(V20Packet::decode(&plain, Some(&k)).is_err());
+    }
+
+    #[test]
+    fn trailing_garbage_is_refused() {
+        let garbage = vec![0xA5; 60 * 1024];
+        let v15 = V15Packet {
+            sequence: 0,
+            session_id: 0,
+            message: vec![1, 2, 3],
+        }
+        .encode()
+        .unwrap();
+        // One legacy pad byte is allowed, more is not.
+        let mut padded = v15.clone();
+        padded.push(0);
+        assert_eq!(V15Packet::decode(&padded).unwrap().message, [1, 2, 3]);
+        let mut long = v15;
+        long.extend_from_slice(&garbage);
+        assert_eq!(
+            V15Packet::decode(&long),
+            Err(ProtocolError::TrailingBytes {
+                what: "IPMI 1.5 packet",
+                count: garbage.len()
+            })
+        );
+
+        let mut plain = packet(vec![1, 2, 3], false).encode(None, [0; 16]).unwrap();
+        plain.push(0);
+        assert_eq!(
+            V20Packet::decode(&plain, None),
+            Err(ProtocolError::TrailingBytes {
+                what: "RMCP+ packet",
+                count: 1
+            })
+        );
+
+        let k = keys(17);
+        let mut protected = packet(vec![1, 2, 3], true)
+            .encode(Some(&k), [0; 16])
+            .unwrap();
+        protected.extend_from_slice(&garbage);
+        assert!(V20Packet::decode(&protected, Some(&k)).is_err());
     }
 
     proptest! {

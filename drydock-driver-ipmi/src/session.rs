@@ -9,7 +9,7 @@ use crate::config::IpmiConfig;
 use crate::crypto::{CipherSuite, ConfidentialityAlgorithm, IntegrityAlgorithm, SessionKeys};
 use crate::error::{Error, ProtocolError, Result};
 use crate::message::{Request, Response};
-use crate::packet::{PayloadType, V15Packet, V20Header, V20Packet};
+use crate::packet::{PayloadType, V15Packet, V20Header, V20Packet, is_rmcp_plus};
 use crate::rakp::{
     Handshake, OpenSessionRequest, OpenSessionResponse, Rakp1, Rakp2, Rakp3, Rakp4, RmcpPlusStatus,
 };
@@ -18,6 +18,24 @@ use crate::transport::Transport;
 
 /// RAKP 3 status sent when RAKP 2 does not verify ("invalid integrity check value").
 const RAKP3_REJECT: RmcpPlusStatus = RmcpPlusStatus(0x0F);
+/// Times RAKP 1 is sent at most. A BMC that answered Open Session and then stays silent on
+/// RAKP 1 has, in practice, dropped it for an unknown user name (pyghmi, and so VirtualBMC, do
+/// that); one retransmission covers a lost datagram without spending the whole retry budget.
+const RAKP1_ATTEMPTS: u32 = 2;
+
+/// How a session-less request is framed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Framing {
+    /// IPMI 1.5 session header, authentication type none (Get Channel Authentication
+    /// Capabilities, which must work with IPMI 1.5-only BMCs).
+    V15,
+    /// Each attempt sends the request twice: RMCP+-framed (payload type IPMI, session ID 0,
+    /// unprotected), as ipmitool sends Get Channel Cipher Suites, and IPMI 1.5-framed. BMCs
+    /// differ: `ipmi_sim` answers only the IPMI 1.5 form (ipmitool's probe goes unanswered
+    /// there), pyghmi answers both, in RMCP+ framing; the first answer is taken, a second one
+    /// is ignored like any duplicate.
+    Both,
+}
 /// Blocks of Get Channel Cipher Suites read at most (16 bytes each).
 const MAX_CIPHER_SUITE_BLOCKS: u8 = 8;
 
@@ -71,6 +89,7 @@ impl Session {
             &transport,
             &Command::get_channel_auth_caps(config.privilege),
             0,
+            Framing::V15,
         )
         .await?;
         let caps = ChannelAuthCaps::decode(&caps.data)?;
@@ -228,9 +247,31 @@ fn seal(
     .encode(Some(keys), random())?)
 }
 
-/// One session-less request (IPMI 1.5 header, auth type none).
-async fn session_less(transport: &Transport, cmd: &Command, rq_seq: u8) -> Result<Response> {
+/// One session-less request framed as `framing`; the answer is accepted in either framing
+/// (BMCs differ: pyghmi answers Get Channel Cipher Suites RMCP+-framed whatever was sent).
+async fn session_less(
+    transport: &Transport,
+    cmd: &Command,
+    rq_seq: u8,
+    framing: Framing,
+) -> Result<Response> {
     let message = Request::to_bmc(cmd.netfn, cmd.cmd, rq_seq, &cmd.data).encode();
+    let rmcp_plus = match framing {
+        Framing::V15 => None,
+        Framing::Both => Some(
+            V20Packet {
+                header: V20Header {
+                    payload_type: PayloadType::Ipmi,
+                    encrypted: false,
+                    authenticated: false,
+                    session_id: 0,
+                    sequence: 0,
+                },
+                payload: message.clone(),
+            }
+            .encode(None, [0; 16])?,
+        ),
+    };
     let packet = V15Packet {
         sequence: 0,
         session_id: 0,
@@ -240,10 +281,23 @@ async fn session_less(transport: &Transport, cmd: &Command, rq_seq: u8) -> Resul
     let rs = transport
         .exchange(
             cmd.name,
-            || Ok(packet.clone()),
+            || {
+                if let Some(p) = &rmcp_plus {
+                    transport.try_send(p);
+                }
+                Ok(packet.clone())
+            },
             |bytes| {
-                let p = V15Packet::decode(bytes)?;
-                let rs = Response::decode(&p.message)?;
+                let message = if is_rmcp_plus(bytes) {
+                    let p = V20Packet::decode(bytes, None)?;
+                    if p.header.payload_type != PayloadType::Ipmi || p.header.session_id != 0 {
+                        return Ok(None);
+                    }
+                    p.payload
+                } else {
+                    V15Packet::decode(bytes)?.message
+                };
+                let rs = Response::decode(&message)?;
                 let ours = rs.netfn == cmd.netfn + 1 && rs.cmd == cmd.cmd && rs.rq_seq == rq_seq;
                 Ok(ours.then_some(rs))
             },
@@ -261,6 +315,7 @@ async fn auto_suite(transport: &Transport) -> CipherSuite {
             transport,
             &Command::get_channel_cipher_suites(index),
             index + 1,
+            Framing::Both,
         )
         .await
         {
@@ -334,6 +389,12 @@ async fn establish(
     if rs.status.0 != 0 {
         return Err(rejected("Open Session", rs.status));
     }
+    if rs.bmc_session_id == 0 {
+        return Err(ProtocolError::ZeroSessionId {
+            what: "Open Session Response",
+        }
+        .into());
+    }
     if rs.algorithms
         != [
             suite.auth.id(),
@@ -366,9 +427,11 @@ async fn establish(
         username: h.username.clone(),
     };
     let rakp1 = plain(PayloadType::Rakp1, rakp1.encode())?;
+    let attempts = RAKP1_ATTEMPTS.min(transport.retries().saturating_add(1));
     let rakp2 = transport
-        .exchange(
+        .exchange_at_most(
             "RAKP 1",
+            attempts,
             || Ok(rakp1.clone()),
             |b| {
                 let Some(payload) = expect(b, PayloadType::Rakp2)? else {
@@ -380,7 +443,16 @@ async fn establish(
                 Ok(ours.then_some(rs))
             },
         )
-        .await?;
+        .await
+        .map_err(|e| match e {
+            Error::Timeout { attempts, .. } => Error::Unauthorized(format!(
+                "the BMC answered Open Session but not RAKP 1 (sent {attempts} time(s)) for user \
+                 name {:?}: the BMC does not know the user name (some BMCs, such as pyghmi's and \
+                 VirtualBMC, drop RAKP 1 for an unknown user instead of answering)",
+                config.username
+            )),
+            other => other,
+        })?;
     if rakp2.status.0 != 0 {
         return Err(rejected("RAKP 2", rakp2.status));
     }

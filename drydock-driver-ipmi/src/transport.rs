@@ -48,6 +48,11 @@ impl Transport {
         })
     }
 
+    /// The configured number of retransmissions.
+    pub(crate) fn retries(&self) -> u32 {
+        self.retries
+    }
+
     /// Sends a datagram without waiting (best effort, usable outside a runtime).
     pub(crate) fn try_send(&self, bytes: &[u8]) -> bool {
         self.socket.try_send(bytes).is_ok()
@@ -62,12 +67,27 @@ impl Transport {
     pub(crate) async fn exchange<T>(
         &self,
         what: &'static str,
+        build: impl FnMut() -> Result<Vec<u8>>,
+        accept: impl FnMut(&[u8]) -> Result<Option<T>>,
+    ) -> Result<T> {
+        let attempts = self.retries.saturating_add(1);
+        self.exchange_at_most(what, attempts, build, accept).await
+    }
+
+    /// Like [`Transport::exchange`], but sends the request at most `attempts` times (at least
+    /// once), whatever the configured retries.
+    pub(crate) async fn exchange_at_most<T>(
+        &self,
+        what: &'static str,
+        attempts: u32,
         mut build: impl FnMut() -> Result<Vec<u8>>,
         mut accept: impl FnMut(&[u8]) -> Result<Option<T>>,
     ) -> Result<T> {
-        let mut buf = vec![0u8; MAX_DATAGRAM];
+        let attempts = attempts.max(1);
+        // One byte more than accepted: a longer datagram fills it and is refused, instead of
+        // being cut silently to a prefix that may decode.
+        let mut buf = vec![0u8; MAX_DATAGRAM + 1];
         let mut garbage: Option<ProtocolError> = None;
-        let attempts = self.retries.saturating_add(1);
         for attempt in 1..=attempts {
             let packet = build()?;
             match self.socket.send(&packet).await {
@@ -89,7 +109,12 @@ impl Transport {
                     Ok(Err(e)) => return Err(e.into()),
                     Ok(Ok(n)) => n,
                 };
-                match accept(&buf[..n]) {
+                let verdict = if n > MAX_DATAGRAM {
+                    Err(ProtocolError::Oversized { max: MAX_DATAGRAM }.into())
+                } else {
+                    accept(&buf[..n])
+                };
+                match verdict {
                     Ok(Some(v)) => return Ok(v),
                     Ok(None) => tracing::trace!(what, "ignored a datagram"),
                     Err(Error::Protocol(p)) => {

@@ -32,6 +32,16 @@ pub struct Script {
     /// Commands a session may send before the BMC forgets it and ignores its packets (as a
     /// BMC that expired it); `None`: no limit.
     pub commands_per_session: Option<usize>,
+    /// The BMC session ID handed out by Open Session.
+    pub bmc_session_id: u32,
+    /// Bytes of garbage appended to every reply.
+    pub trailing_garbage: usize,
+    /// Ignore RAKP 1 for an unknown user name (as pyghmi does) instead of answering 0x0D.
+    pub silent_on_unknown_user: bool,
+    /// Answer session-less requests in IPMI 1.5 framing even when they came RMCP+-framed.
+    pub answer_session_less_v15: bool,
+    /// The framing of every session-less request received, in order (`(cmd, rmcp_plus)`).
+    pub session_less_seen: Arc<Mutex<Vec<(u8, bool)>>>,
 }
 
 impl Default for Script {
@@ -44,6 +54,11 @@ impl Default for Script {
             duplicate: false,
             set_privilege_cc: 0,
             commands_per_session: None,
+            bmc_session_id: 0x0102_0304,
+            trailing_garbage: 0,
+            silent_on_unknown_user: false,
+            answer_session_less_v15: false,
+            session_less_seen: Arc::default(),
         }
     }
 }
@@ -93,7 +108,8 @@ pub async fn start(script: Script) -> (u16, Arc<Mutex<Vec<Event>>>) {
     tokio::spawn(async move {
         let mut buf = [0u8; 1024];
         while let Ok((n, from)) = socket.recv_from(&mut buf).await {
-            for reply in bmc.handle(&buf[..n]) {
+            for mut reply in bmc.handle(&buf[..n]) {
+                reply.resize(reply.len() + bmc.script.trailing_garbage, 0xA5);
                 let _ = socket.send_to(&reply, from).await;
             }
         }
@@ -159,8 +175,24 @@ impl Bmc {
         if self.drop_now((0xFF, rq.cmd)) {
             return None;
         }
-        let message = match (rq.netfn, rq.cmd) {
-            (0x06, 0x38) => respond(&rq, 0, vec![0x01, 0x80, 0x00, 0x02, 0, 0, 0, 0]),
+        self.script
+            .session_less_seen
+            .lock()
+            .unwrap()
+            .push((rq.cmd, false));
+        V15Packet {
+            sequence: 0,
+            session_id: 0,
+            message: self.session_less_answer(&rq),
+        }
+        .encode()
+        .ok()
+    }
+
+    /// The answer to a session-less request (either framing).
+    fn session_less_answer(&mut self, rq: &Request) -> Vec<u8> {
+        match (rq.netfn, rq.cmd) {
+            (0x06, 0x38) => respond(rq, 0, vec![0x01, 0x80, 0x00, 0x02, 0, 0, 0, 0]),
             (0x06, 0x54) => {
                 let mut records = vec![];
                 for id in &self.script.listed {
@@ -168,17 +200,10 @@ impl Bmc {
                 }
                 let index = usize::from(rq.data[2] & 0x3F) * 16;
                 let block = records.get(index..).unwrap_or(&[]).iter().take(16).copied();
-                respond(&rq, 0, std::iter::once(0x01).chain(block).collect())
+                respond(rq, 0, std::iter::once(0x01).chain(block).collect())
             }
-            _ => respond(&rq, 0xC1, vec![]),
-        };
-        V15Packet {
-            sequence: 0,
-            session_id: 0,
-            message,
+            _ => respond(rq, 0xC1, vec![]),
         }
-        .encode()
-        .ok()
     }
 
     fn rmcp_plus(&mut self, bytes: &[u8]) -> Option<Vec<u8>> {
@@ -203,7 +228,7 @@ impl Bmc {
                     suite.confidentiality.id(),
                 ];
                 let status = RmcpPlusStatus(if ok { 0 } else { 0x11 });
-                let bmc_session_id = 0x0102_0304;
+                let bmc_session_id = self.script.bmc_session_id;
                 if ok {
                     self.pending = Some(Handshake {
                         suite,
@@ -234,6 +259,9 @@ impl Bmc {
                 h.role = rq.role;
                 h.username = rq.username.clone();
                 let known = rq.username == self.script.user.0.as_bytes();
+                if !known && self.script.silent_on_unknown_user {
+                    return None;
+                }
                 let rs = Rakp2 {
                     tag: rq.tag,
                     status: RmcpPlusStatus(if known { 0 } else { 0x0D }),
@@ -265,6 +293,25 @@ impl Bmc {
                     });
                 }
                 Some(plain(PayloadType::Rakp4, rs.encode()))
+            }
+            // A session-less request in RMCP+ framing (ipmitool's Get Channel Cipher Suites).
+            PayloadType::Ipmi if probe.header.session_id == 0 && !probe.header.authenticated => {
+                let rq = Request::decode(&probe.payload).ok()?;
+                self.script
+                    .session_less_seen
+                    .lock()
+                    .unwrap()
+                    .push((rq.cmd, true));
+                let message = self.session_less_answer(&rq);
+                if self.script.answer_session_less_v15 {
+                    let v15 = V15Packet {
+                        sequence: 0,
+                        session_id: 0,
+                        message,
+                    };
+                    return v15.encode().ok();
+                }
+                Some(plain(PayloadType::Ipmi, message))
             }
             PayloadType::Ipmi => self.command(&probe.payload),
             _ => None,

@@ -4,6 +4,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 pub mod fake_bmc;
+pub mod pyghmi;
 
 use std::net::UdpSocket;
 use std::path::{Path, PathBuf};

@@ -12,7 +12,8 @@ pub(crate) fn dispatch(w: &mut World, h: H, c: &[String], f: &Form) -> R {
     let c2 = c.get(2).map(String::as_str).unwrap_or("");
     match h {
         H::Version => hm::version(),
-        H::Describe => hm::describe(),
+        // Served by `handle` with the request's host; here without it.
+        H::Describe => Ok(super::describe::describe("")),
         H::ListTokens => hm::list_tokens(w),
         H::MachinesRead => hm::list(w, f),
         H::MachinesPowerParameters => hm::all_power_parameters(w, f),

@@ -5,7 +5,6 @@ use serde_json::{Value, json};
 
 use super::lifecycle::{RELEASABLE, allowed, invalid_transition};
 use super::reply::{Form, R, Reply, not_found, ok, text};
-use super::routes::ROUTES;
 use super::world::{API, MachineRec, Pending, USER, World};
 use crate::details::binary_document;
 use crate::{MachineStatus as S, PowerState};
@@ -18,28 +17,6 @@ pub(crate) fn version() -> R {
         "bridging-automatic-ubuntu", "authenticate-api"],
         "version": "3.5.0-fake", "subversion": ""}),
     )
-}
-
-pub(crate) fn describe() -> R {
-    let mut resources: Vec<Value> = Vec::new();
-    for r in ROUTES {
-        let action = json!({"method": r.verb, "op": if r.op.is_empty() { Value::Null } else { json!(r.op) },
-            "restful": r.op.is_empty(), "name": r.op});
-        match resources
-            .iter_mut()
-            .find(|x| x["path"] == format!("{API}{}", r.template))
-        {
-            Some(x) => x["actions"]
-                .as_array_mut()
-                .into_iter()
-                .for_each(|a| a.push(action.clone())),
-            None => resources.push(
-                json!({"name": r.template, "path": format!("{API}{}", r.template),
-                "actions": [action]}),
-            ),
-        }
-    }
-    ok(json!({"doc": "MAAS API (fake)", "resources": resources, "handlers": []}))
 }
 
 pub(crate) fn list_tokens(w: &World) -> R {
@@ -270,18 +247,8 @@ pub(crate) fn allocate(w: &mut World, f: &Form) -> R {
 pub(crate) fn deploy(w: &mut World, sid: &str, f: &Form) -> R {
     let d = w.durations;
     let m = machine_mut(w, sid)?;
-    // A bad form field is refused before anything changes (MAAS validates the form first).
-    // The answer does not echo the value: user data can hold secrets.
-    if let Some(ud) = f.get("user_data")
-        && base64::engine::general_purpose::STANDARD
-            .decode(ud)
-            .is_err()
-    {
-        return Err(Reply::Json(
-            400,
-            json!({"user_data": ["User data is not valid base64."]}),
-        ));
-    }
+    // MAAS passes `user_data` on as sent (`power_on` encodes the string, decodes nothing):
+    // raw text and line-wrapped base64 are both accepted and stored as received.
     if m.status == S::Ready {
         transition(m, S::Allocated)?;
         m.owner = Some(USER.into());

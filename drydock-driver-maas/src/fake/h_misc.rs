@@ -246,7 +246,9 @@ pub(crate) fn boot_resources(w: &World, f: &Form) -> R {
 }
 
 pub(crate) fn racks(w: &World) -> R {
-    ok(Value::Array(w.racks.clone()))
+    let mut racks = w.racks.clone();
+    racks.iter_mut().for_each(super::fields::complete_rack);
+    ok(Value::Array(racks))
 }
 
 pub(crate) fn rack(w: &World, sid: &str) -> R {
@@ -254,6 +256,9 @@ pub(crate) fn rack(w: &World, sid: &str) -> R {
         .iter()
         .find(|r| r["system_id"] == sid)
         .cloned()
-        .map(|v| Reply::Json(200, v))
+        .map(|mut v| {
+            super::fields::complete_rack(&mut v);
+            Reply::Json(200, v)
+        })
         .ok_or_else(|| not_found("RackController"))
 }

@@ -39,6 +39,10 @@ fn render_iface(w: &World, sid: &str, idx: usize) -> R {
 }
 
 pub(crate) fn interfaces(w: &World, sid: &str) -> R {
+    // MAAS looks the system id up among all nodes: a rack controller's interfaces too.
+    if let Some(rack) = w.rack(sid) {
+        return ok(rack["interface_set"].clone());
+    }
     let m = machine(w, sid)?;
     ok(Value::Array(
         m.interfaces

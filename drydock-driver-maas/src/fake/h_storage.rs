@@ -53,6 +53,10 @@ fn uuid(n: i64) -> String {
 }
 
 pub(crate) fn blocks(w: &World, sid: &str) -> R {
+    // A rack controller is a node too; the fake's have no modelled disks.
+    if w.rack(sid).is_some() {
+        return ok(Value::Array(Vec::new()));
+    }
     let m = machine(w, sid)?;
     ok(Value::Array(
         m.blocks.iter().map(|b| World::render_block(m, b)).collect(),
@@ -254,6 +258,9 @@ fn vg_idx(m: &MachineRec, cap: &str) -> Result<usize, Reply> {
 }
 
 pub(crate) fn volume_groups(w: &World, sid: &str) -> R {
+    if w.rack(sid).is_some() {
+        return ok(Value::Array(Vec::new()));
+    }
     let m = machine(w, sid)?;
     ok(Value::Array(
         m.vgs.iter().map(|v| World::render_vg(m, v)).collect(),

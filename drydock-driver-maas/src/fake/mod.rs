@@ -1,9 +1,15 @@
 //! A fake MAAS (feature `fake`): an axum server at `/MAAS/api/2.0/` that behaves like MAAS.
 //!
 //! * OAuth checked as MAAS does (required parameters, PLAINTEXT signature, 300 s timestamp
-//!   window, nonce replay ⇒ 401 with MAAS' body); `version/` and `describe/` are anonymous.
-//! * `op=` dispatch like MAAS (unknown op ⇒ 400 `Unrecognised signature: method=… op=…`);
-//!   paths without their trailing slash ⇒ 404 `Unknown API endpoint: ….`.
+//!   window, nonce replay ⇒ 401 with MAAS' body);
+//!   `describe/` has MAAS's shape (what python-libmaas builds its client from), `openapi.yaml`
+//!   lists the implemented operations; both are anonymous, like `version/`.
+//! * `op=` dispatch like MAAS (unknown op ⇒ 400 `Unrecognised signature: method=… op=…`), also
+//!   in MAAS 3.3's path form `…/op-<name>`; paths without their trailing slash ⇒ 404
+//!   `Unknown API endpoint: ….`. What MAAS has and the fake does not implement ⇒ 501
+//!   `Not implemented by the fake MAAS: …`.
+//! * Bodies: urlencoded, or multipart decoded as Django decodes it (empty bodies and empty
+//!   parts, base64 parts with line breaks).
 //! * Machine statuses move only along MAAS' transition table (invalid ⇒ 409
 //!   `Invalid transition: …`); commissioning, testing, deployment, release and disk erasing
 //!   run on a clock the test drives with [`FakeMaas::tick`] / [`FakeMaas::advance`].
@@ -23,13 +29,16 @@
 //! ```
 
 mod auth;
+mod describe;
 mod dispatch;
 mod faults;
+mod fields;
 mod h_machines;
 mod h_misc;
 mod h_network;
 mod h_storage;
 pub mod lifecycle;
+mod multipart;
 mod reply;
 pub mod routes;
 mod world;
@@ -40,17 +49,16 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::{FromRequest, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use base64::Engine;
 
 pub use faults::{Fault, FaultAction};
 pub use lifecycle::{Durations, Outcome, Script};
 
 use crate::{MaasApiKey, MaasClient, MachineStatus};
 use reply::{Form, Reply, text};
-use routes::{ANONYMOUS, Routed};
+use routes::{ANONYMOUS, Handler, Routed};
 use world::{API, World};
 
 type Shared = Arc<Mutex<World>>;
@@ -451,40 +459,21 @@ impl FakeMaas {
     }
 }
 
-async fn parse_body(ctype: &str, body: Bytes, form: &mut Form) -> Result<(), Reply> {
+fn parse_body(ctype: &str, body: &[u8], form: &mut Form) -> Result<(), Reply> {
     if ctype.starts_with("multipart/form-data") {
-        let req = Request::builder()
-            .header(header::CONTENT_TYPE, ctype)
-            .body(Body::from(body))
-            .map_err(|e| text(400, e.to_string()))?;
-        let mut mp = axum::extract::Multipart::from_request(req, &())
-            .await
-            .map_err(|e| text(400, e.body_text()))?;
-        while let Some(field) = mp
-            .next_field()
-            .await
-            .map_err(|e| text(400, e.body_text()))?
-        {
-            let name = field.name().unwrap_or_default().to_owned();
-            let b64 = field
-                .headers()
-                .get("content-transfer-encoding")
-                .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"base64"));
-            let data = field.bytes().await.map_err(|e| text(400, e.body_text()))?;
-            let data = if b64 {
-                base64::engine::general_purpose::STANDARD
-                    .decode(data.trim_ascii())
-                    .map_err(|e| text(400, format!("bad base64 part {name}: {e}")))?
-            } else {
-                data.to_vec()
-            };
-            form.0
-                .push((name, String::from_utf8_lossy(&data).into_owned()));
-        }
+        form.0.extend(multipart::parse(ctype, body)?);
     } else if !body.is_empty() {
-        form.parse_urlencoded(&body);
+        form.parse_urlencoded(body);
     }
     Ok(())
+}
+
+/// Splits MAAS 3.3+'s path form of an operation, `<handler path>op-<name>`, into the handler's
+/// path and the operation; `None` for any other path.
+fn op_path(path: &str) -> Option<(String, String)> {
+    let (base, last) = path.rsplit_once('/')?;
+    let op = last.strip_prefix("op-").filter(|op| !op.is_empty())?;
+    Some((format!("{base}/"), op.to_owned()))
 }
 
 fn dropped_connection() -> Response {
@@ -521,6 +510,12 @@ async fn handle(State(state): State<Shared>, req: Request) -> Response {
     let Some(path) = full_path.strip_prefix(API).map(str::to_owned) else {
         return text(404, format!("Unknown API endpoint: {full_path}.")).into_response();
     };
+    let base = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .map(|host| format!("http://{host}"))
+        .unwrap_or_default();
     let mut form = Form::default();
     form.parse_urlencoded(req.uri().query().unwrap_or("").as_bytes());
     let auth = req
@@ -539,11 +534,24 @@ async fn handle(State(state): State<Shared>, req: Request) -> Response {
         Err(e) => return text(400, e.to_string()).into_response(),
     };
     if (method == "POST" || method == "PUT")
-        && let Err(r) = parse_body(&ctype, body, &mut form).await
+        && let Err(r) = parse_body(&ctype, &body, &mut form)
     {
         return r.into_response();
     }
-    let op = form.get("op").unwrap_or("").to_owned();
+    if method == "GET" && path == "openapi.yaml" {
+        return describe::openapi().into_response();
+    }
+    let mut op = form.get("op").unwrap_or("").to_owned();
+    // MAAS 3.3+: `…/op-<name>`; an `op` parameter wins over the path.
+    let path = match op_path(&path) {
+        Some((handler_path, path_op)) if routes::is_served_path(&handler_path) => {
+            if op.is_empty() {
+                op = path_op;
+            }
+            handler_path
+        }
+        _ => path,
+    };
     {
         let mut w = state.lock().unwrap_or_else(|p| p.into_inner());
         *w.requests_by_op
@@ -551,6 +559,9 @@ async fn handle(State(state): State<Shared>, req: Request) -> Response {
             .or_insert(0) += 1;
     }
     let (route, caps) = match routes::route(&method, &path, &op) {
+        Routed::UnknownPath if describe::maas_resource(&path) => {
+            return describe::not_implemented(&method, &path, &op).into_response();
+        }
         Routed::UnknownPath => {
             return text(404, format!("Unknown API endpoint: {full_path}.")).into_response();
         }
@@ -560,6 +571,11 @@ async fn handle(State(state): State<Shared>, req: Request) -> Response {
                 if let Err(refusal) = auth::check(&mut w, auth.as_deref()) {
                     return unauthorized(refusal);
                 }
+            }
+            if routes::served_template(&path)
+                .is_some_and(|t| describe::op_unimplemented(&method, t, &op))
+            {
+                return describe::not_implemented(&method, &path, &op).into_response();
             }
             let msg = if op.is_empty() {
                 return text(405, format!("Method Not Allowed: {method}")).into_response();
@@ -599,6 +615,9 @@ async fn handle(State(state): State<Shared>, req: Request) -> Response {
         }
         Some(FaultAction::DropConnection) => return dropped_connection(),
         _ => {}
+    }
+    if route.handler == Handler::Describe {
+        return describe::describe(&base).into_response();
     }
     let reply = {
         let mut w = state.lock().unwrap_or_else(|p| p.into_inner());

@@ -53,11 +53,16 @@ impl Form {
     }
 }
 
+/// The `X-MAAS-API-Hash` of every answer (and `describe/`'s `hash`).
+pub(crate) const API_HASH: &str = "fake0000000000000000000000000000000000000";
+
 /// A handler's answer.
 #[derive(Debug, Clone)]
 pub(crate) enum Reply {
     Json(u16, Value),
     Text(u16, String),
+    /// A body with its own content type.
+    Typed(u16, &'static str, String),
     Empty,
     Bson(Vec<u8>),
 }
@@ -91,6 +96,7 @@ impl IntoResponse for Reply {
                 Body::from(v.to_string()),
             ),
             Reply::Text(s, t) => (s, "text/plain; charset=utf-8", Body::from(t)),
+            Reply::Typed(s, ctype, t) => (s, ctype, Body::from(t)),
             Reply::Empty => (204, "text/plain; charset=utf-8", Body::empty()),
             Reply::Bson(b) => (200, "application/bson", Body::from(b)),
         };
@@ -99,10 +105,8 @@ impl IntoResponse for Reply {
             StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         resp.headers_mut()
             .insert(header::CONTENT_TYPE, HeaderValue::from_static(ctype));
-        resp.headers_mut().insert(
-            "X-MAAS-API-Hash",
-            HeaderValue::from_static("fake0000000000000000000000000000000000000"),
-        );
+        resp.headers_mut()
+            .insert("X-MAAS-API-Hash", HeaderValue::from_static(API_HASH));
         resp
     }
 }

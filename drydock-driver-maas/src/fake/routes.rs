@@ -250,6 +250,19 @@ pub fn match_template(template: &str, path: &str) -> Option<Vec<String>> {
     Some(caps)
 }
 
+/// The template of a served route that `path` matches, if any.
+pub fn served_template(path: &str) -> Option<&'static str> {
+    ROUTES
+        .iter()
+        .find(|r| match_template(r.template, path).is_some())
+        .map(|r| r.template)
+}
+
+/// Whether `path` is the path of a served route (whatever its verb and op).
+pub fn is_served_path(path: &str) -> bool {
+    served_template(path).is_some()
+}
+
 /// Outcome of routing a request.
 #[derive(Debug)]
 pub enum Routed {

@@ -271,13 +271,27 @@ impl World {
             .iter()
             .map(|n| json!({"name": n, "status": "running", "status_info": ""}))
             .collect();
+        let vlan = w.untagged_vlan(0).map_or(Value::Null, |v| w.render_vlan(v));
+        let iface_id = w.id();
+        let iface = json!({"system_id": "rack01", "id": iface_id, "name": "eth0",
+            "type": "physical", "mac_address": "52:54:00:ff:00:01", "vlan": vlan,
+            "parents": [], "children": [], "tags": [], "enabled": true, "links": [],
+            "params": "", "discovered": null, "effective_mtu": 1500, "vendor": null,
+            "product": null, "firmware_version": null, "link_connected": true,
+            "interface_speed": 1000, "link_speed": 1000, "numa_node": 0, "sriov_max_vf": 0,
+            "resource_uri": format!("{API}nodes/rack01/interfaces/{iface_id}/")});
         w.racks
             .push(json!({"system_id": "rack01", "hostname": "rack01",
             "fqdn": "rack01.maas", "version": "3.5.0", "power_type": "", "power_state": "unknown",
-            "interface_set": [], "service_set": services, "ip_addresses": ["10.0.0.2"],
+            "interface_set": [iface], "service_set": services, "ip_addresses": ["10.0.0.2"],
             "node_type": 2, "node_type_name": "Rack controller",
             "resource_uri": format!("{API}rackcontrollers/rack01/")}));
         w
+    }
+
+    /// The rack controller `system_id`, if there is one.
+    pub(crate) fn rack(&self, system_id: &str) -> Option<&Value> {
+        self.racks.iter().find(|r| r["system_id"] == system_id)
     }
 
     pub(crate) fn id(&mut self) -> i64 {
@@ -610,7 +624,7 @@ impl World {
             .filter(|b| b.virtual_of.is_none())
             .map(|b| b.size)
             .sum();
-        json!({"system_id": m.system_id, "hostname": m.hostname,
+        let mut v = json!({"system_id": m.system_id, "hostname": m.hostname,
             "fqdn": format!("{}.{}", m.hostname, self.domains.get(&m.domain).map_or("maas", |d| d.0.as_str())), "status": m.status.code(),
             "status_name": m.status.label(), "status_message": m.status_message,
             "error_description": "", "power_type": m.power_type, "power_state": String::from(m.power_state.clone()),
@@ -628,7 +642,9 @@ impl World {
             "commissioning_status": if m.commissioned { 2 } else { -1 },
             "testing_status": if m.commissioned { 2 } else { -1 },
             "node_type": 0, "node_type_name": "Machine",
-            "resource_uri": format!("{API}machines/{}/", m.system_id)})
+            "resource_uri": format!("{API}machines/{}/", m.system_id)});
+        super::fields::complete_machine(&mut v, m.commissioned);
+        v
     }
 
     // ---- the clock -------------------------------------------------------------------------
