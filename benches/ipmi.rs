@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use criterion::Criterion;
 
-#[path = "ipmi_setup.rs"]
+#[path = "common/ipmi_setup.rs"]
 mod setup;
 use drydock::ipmi::{IpmiClient, IpmiConfig, PowerState};
 
