@@ -152,7 +152,7 @@ struct Inner {
     faults: Mutex<Faults>,
     rng: Mutex<u64>,
     file: Option<PathBuf>,
-    bootactions: Mutex<Option<BootActions>>,
+    bootactions: Mutex<Option<(BootActions, Arc<dyn SimNodeAgent>)>>,
     bootaction_outcomes: Mutex<HashMap<String, SimBootAction>>,
 }
 
@@ -163,6 +163,8 @@ pub struct SimWorld {
 }
 
 mod bootactions;
+
+pub use bootactions::SimNodeAgent;
 
 fn splitmix(state: &mut u64) -> u64 {
     *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
