@@ -94,6 +94,33 @@ pub fn corpus(test: &str, sub: &str) -> Option<PathBuf> {
     )
 }
 
+/// Environment variable naming the outside peers directory (default: `shared/peers` beside the
+/// workspace, that is `<workspace>/../shared/peers`).
+pub const PEERS_ENV: &str = "DRYDOCK_PEERS";
+
+/// The outside peer `sub` (e.g. `"drydock-client"`, the Python Drydock's API client), or a
+/// visible skip.
+///
+/// Peers are other projects' programs the tests run against (never copied into this
+/// repository). They live at `$DRYDOCK_PEERS` or `../shared/peers` beside the workspace; when
+/// missing the test is skipped visibly, or fails under [`require_all`].
+pub fn peers(test: &str, sub: &str) -> Option<PathBuf> {
+    let base = std::env::var_os(PEERS_ENV)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("../shared/peers"));
+    let path = base.join(sub);
+    if path.exists() {
+        return Some(path);
+    }
+    skip_or_fail(
+        test,
+        &format!(
+            "the outside peer `{}` is missing (set {PEERS_ENV} to the peers directory)",
+            path.display()
+        ),
+    )
+}
+
 /// The Python interpreter that has the Python peers installed, or a visible skip.
 ///
 /// Looks at `$DRYDOCK_PYTHON`, then `target/drydock-venv/bin/python` in the workspace; checks
