@@ -195,11 +195,22 @@ pub(crate) async fn validate_design(
         }
     };
     let href = href.to_owned();
+    // The node driver's images and kernels, for the platform selection rule (as the
+    // reference, which validates with its enabled drivers). Unreachable: the rule only warns.
+    let cx = match s.orch.node_driver() {
+        Some(d) => {
+            match tokio::time::timeout(s.config.health_timeout, d.available_platforms()).await {
+                Ok(Ok(catalog)) => ValidationContext::with_platform(catalog),
+                _ => ValidationContext::default(),
+            }
+        }
+        None => ValidationContext::default(),
+    };
     // Reading, compiling and validating a large design is CPU work: off the async threads.
     let report =
         tokio::task::spawn_blocking(move || match ingest_sources(&sources).and_then(compile) {
             Ok(design) => {
-                let report = validate(&design, &ValidationContext::default());
+                let report = validate(&design, &cx);
                 let valid = report.is_valid();
                 let mut v = serde_json::to_value(&report).unwrap_or(Value::Null);
                 v["code"] = json!(if valid { 200 } else { 400 });
