@@ -8,9 +8,13 @@
 //! * `maas` (feature `maas`): the Canonical MAAS REST API 2.0 node driver.
 //! * `ipmi` (feature `ipmi`): the IPMI v2.0 (RMCP+) out-of-band driver.
 //! * `sled` (feature `sled`): the durable embedded store on sled.
+//! * `api` (feature `api`): the HTTP side on axum: boot action endpoints for deployed nodes
+//!   and the Python Drydock's v1.0 REST API (for Shipyard).
 
 pub use drydock_core as core;
 
+#[cfg(feature = "api")]
+pub use drydock_api as api;
 #[cfg(feature = "ipmi")]
 pub use drydock_driver_ipmi as ipmi;
 #[cfg(feature = "maas")]
