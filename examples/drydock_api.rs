@@ -30,8 +30,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use drydock::api::auth::{Auth, Policy, Token};
 use drydock::api::ApiConfig;
+use drydock::api::auth::{Auth, Policy, Token};
 use drydock::core::orchestrator::{Orchestrator, OrchestratorConfig};
 use drydock::core::sim::{SimConfig, SimWorld};
 use drydock::sled::{SledConfig, SledStore};
@@ -152,7 +152,8 @@ async fn run(args: Args) -> Result<(), String> {
         args.store.join("sim"),
     )
     .map_err(|e| format!("simulated world: {e}"))?;
-    let store = SledStore::open(SledConfig::new(args.store.join("db"))).map_err(|e| e.to_string())?;
+    let store =
+        SledStore::open(SledConfig::new(args.store.join("db"))).map_err(|e| e.to_string())?;
     let mut config = OrchestratorConfig::default();
     config.poll_interval = Duration::from_millis(200);
     // What the nodes' templates see as `action.report_url`: this server.

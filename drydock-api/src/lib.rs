@@ -18,17 +18,26 @@
 //! Authentication is the [`auth::Auth`] the embedder chooses: none, a static bearer token, or the
 //! headers a Keystone middleware in front sets, with the reference's policy names.
 //!
-//! ```no_run
-//! # async fn doc(orch: drydock_core::orchestrator::Orchestrator) -> std::io::Result<()> {
+//! ```
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+//! use std::sync::Arc;
 //! use drydock_api::{ApiConfig, auth::{Auth, Policy}};
+//! use drydock_core::orchestrator::Orchestrator;
+//! use drydock_core::store::MemoryStore;
+//!
+//! let orch = Orchestrator::builder().store(Arc::new(MemoryStore::new())).build().unwrap();
 //! let config = ApiConfig {
 //!     auth: Auth::KeystoneHeaders(Policy::default()),
 //!     ..ApiConfig::default()
 //! };
 //! let app = drydock_api::router(orch, config); // an axum Router: mount it, or serve it
-//! let listener = tokio::net::TcpListener::bind("127.0.0.1:9000").await?;
-//! drydock_api::serve(listener, app, async { let _ = tokio::signal::ctrl_c().await; }).await
-//! # }
+//! // `drydock_api::serve(listener, app, shutdown)` runs it in the foreground; here in the
+//! // background, on a free port.
+//! let server = drydock_api::spawn("127.0.0.1:0".parse().unwrap(), app).await.unwrap();
+//! let resp = reqwest::get(format!("{}/api/v1.0/tasks", server.url())).await.unwrap();
+//! assert_eq!(resp.status(), 401); // no Keystone identity headers
+//! server.shutdown().await.unwrap();
+//! # });
 //! ```
 
 pub mod auth;

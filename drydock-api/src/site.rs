@@ -342,7 +342,7 @@ pub(crate) async fn node_build_data(
     let mut records = s.orch.store().build_data(&hostname).await?;
     if latest {
         // The newest record of each generator.
-        records.sort_by(|a, b| b.collected.cmp(&a.collected));
+        records.sort_by_key(|r| std::cmp::Reverse(r.collected));
         let mut seen = std::collections::HashSet::new();
         records.retain(|r| seen.insert(r.data.generator.clone()));
     }
