@@ -150,6 +150,33 @@ pub fn router(orch: Orchestrator, config: ApiConfig) -> Router {
         .layer(axum::middleware::from_fn(context::context))
 }
 
+/// Only the boot action endpoints (for an embedder that serves nothing else, like the
+/// `deploy_site` example), with the request context layer; `config.auth` is not used (the
+/// node key is their authentication).
+pub fn bootaction_router(orch: Orchestrator, config: ApiConfig) -> Router {
+    let state = AppState {
+        orch,
+        resolver: DesignResolver::new(config.resolver.clone()),
+        auth: Arc::new(Auth::None),
+        config: Arc::new(config),
+    };
+    let report = post(bootactions::report);
+    Router::new()
+        .route(
+            "/api/v1.0/bootactions/nodes/{hostname}/units",
+            get(bootactions::units),
+        )
+        .route(
+            "/api/v1.0/bootactions/nodes/{hostname}/files",
+            get(bootactions::files),
+        )
+        .route("/api/v1.0/bootactions/{action_id}", report.clone())
+        .route("/api/v1.0/bootactions/{action_id}/", report)
+        .fallback(site::not_found)
+        .with_state(state)
+        .layer(axum::middleware::from_fn(context::context))
+}
+
 /// Serves `app` on `listener` until `shutdown` completes, then stops accepting connections and
 /// waits for the requests in flight (graceful shutdown).
 pub async fn serve(
