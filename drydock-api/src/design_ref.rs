@@ -112,6 +112,23 @@ impl ResolveError {
     }
 }
 
+/// `reference` as it may be shown: a password in the URL is replaced by `***`.
+///
+/// ```
+/// use drydock_api::design_ref::redact;
+/// assert_eq!(redact("http://u:secret@h/site.yaml"), "http://u:***@h/site.yaml");
+/// assert_eq!(redact("file:///srv/site"), "file:///srv/site");
+/// ```
+pub fn redact(reference: &str) -> String {
+    match url::Url::parse(reference) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => reference.to_owned(),
+    }
+}
+
 type Cached = (Instant, Arc<Vec<Source>>);
 
 /// Reads design references into [`Source`]s. Cheap to clone; clones share the cache.
@@ -153,8 +170,9 @@ impl DesignResolver {
                 return Ok(sources.clone());
             }
         }
+        let shown = redact(reference);
         let invalid = |reason: String| ResolveError::Invalid {
-            reference: reference.to_owned(),
+            reference: shown.clone(),
             reason,
         };
         let url = url::Url::parse(reference).map_err(|e| invalid(format!("not a URL ({e})")))?;
@@ -166,15 +184,16 @@ impl DesignResolver {
                 let path = url
                     .to_file_path()
                     .map_err(|()| invalid("not a local absolute path".into()))?;
-                let (reference, limit) = (reference.to_owned(), self.config.max_bytes);
-                tokio::task::spawn_blocking(move || read_path(&reference, &path, limit))
+                let limit = self.config.max_bytes;
+                let shown = shown.clone();
+                tokio::task::spawn_blocking(move || read_path(&shown, &path, limit))
                     .await
                     .map_err(|e| invalid(format!("reader failed: {e}")))??
             }
-            "http" | "https" => self.fetch(reference, reference).await?,
+            "http" | "https" => self.fetch(&shown, reference).await?,
             "deckhand+http" | "deckhand+https" => {
                 let plain = &reference["deckhand+".len()..];
-                self.fetch(reference, plain).await?
+                self.fetch(&shown, plain).await?
             }
             other => {
                 return Err(invalid(format!(
@@ -191,6 +210,7 @@ impl DesignResolver {
         Ok(sources)
     }
 
+    /// Fetches `url`; errors name `reference` (already redacted).
     async fn fetch(&self, reference: &str, url: &str) -> Result<Vec<Source>, ResolveError> {
         let attempts = self.config.attempts.max(1);
         let mut delay = self.config.backoff;
@@ -201,7 +221,7 @@ impl DesignResolver {
                 delay = delay.saturating_mul(2);
             }
             match self.fetch_once(reference, url).await {
-                Ok(text) => return Ok(vec![Source::new(url, text)]),
+                Ok(text) => return Ok(vec![Source::new(redact(url), text)]),
                 Err(e) if e.is_retryable() => {
                     tracing::debug!(reference, attempt, error = %e, "design reference attempt failed");
                     last = Some(e);
@@ -227,7 +247,7 @@ impl DesignResolver {
     async fn fetch_once(&self, reference: &str, url: &str) -> Result<String, ResolveError> {
         let transport = |e: reqwest::Error| ResolveError::Transport {
             reference: reference.to_owned(),
-            reason: transport_reason(&e),
+            reason: transport_reason(&e.without_url()),
             attempts: 1,
         };
         let too_large = || ResolveError::TooLarge {
@@ -257,7 +277,7 @@ impl DesignResolver {
         }
         String::from_utf8(body).map_err(|_| ResolveError::NotText {
             reference: reference.to_owned(),
-            name: url.to_owned(),
+            name: redact(url),
         })
     }
 }

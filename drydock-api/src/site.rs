@@ -240,7 +240,10 @@ pub(crate) async fn validate_design(
             }
         })
         .await
-        .map_err(|e| ApiError::internal(format!("validation of {href} failed: {e}"), false))?;
+        .map_err(|e| {
+            let href = crate::design_ref::redact(&href);
+            ApiError::internal(format!("validation of {href} failed: {e}"), false)
+        })?;
     let code = if report.0 {
         StatusCode::OK
     } else {
@@ -281,7 +284,7 @@ pub(crate) async fn node_filter(
         .orch
         .design(&design)
         .await
-        .map_err(|e| design_error(design_ref, e))?;
+        .map_err(|e| design_error(&crate::design_ref::redact(design_ref), e))?;
     let names: Vec<&str> = compiled
         .select(filter.as_ref())
         .into_iter()
@@ -297,10 +300,10 @@ pub(crate) async fn nodes(
     Extension(who): Extension<Identity>,
 ) -> Result<Json<Value>, ApiError> {
     s.auth.authorize(&who, policy::READ_DATA)?;
-    let query = TaskQuery {
-        top_level_only: true,
-        ..TaskQuery::default()
-    };
+    // Field by field: core's query types may become `non_exhaustive`.
+    #[allow(clippy::field_reassign_with_default)]
+    let mut query = TaskQuery::default();
+    query.top_level_only = true;
     let tasks = s.orch.store().list_tasks(&query).await?;
     let Some(latest) = tasks.last() else {
         return Ok(Json(json!([])));

@@ -97,7 +97,10 @@ pub(crate) async fn create(
     if action != Action::ValidateDesign
         && let Err(e) = s.orch.design(&design).await
     {
-        return Err(site::design_error(design_ref, e));
+        return Err(site::design_error(
+            &crate::design_ref::redact(design_ref),
+            e,
+        ));
     }
     let task = s
         .orch
@@ -108,7 +111,7 @@ pub(crate) async fn create(
             &cx.created_by(who.user.as_deref()),
         )
         .await?;
-    tracing::info!(task = %task.id, action = %action, design_ref, "task created");
+    tracing::info!(task = %task.id, action = %action, design_ref = %crate::design_ref::redact(design_ref), "task created");
     if s.config.run_tasks {
         let handle = s.orch.spawn(task.id);
         let id = task.id;

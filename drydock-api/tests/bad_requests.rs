@@ -219,6 +219,12 @@ async fn bad_requests_are_refused_and_the_server_goes_on() {
         started.elapsed() < Duration::from_secs(10),
         "bounded by the resolver's timeouts"
     );
+    // A password in the reference never shows.
+    let secret = peers.hang.replace("http://", "http://user:hunter2@");
+    let (s, b) = post_json(&api, "/api/v1.0/tasks", task_with(&secret)).await;
+    assert_eq!(s, 400, "{b}");
+    assert!(!b.to_string().contains("hunter2"), "{b}");
+    assert!(message(&b).contains("user:***@"), "{b}");
     let fail = format!("{}/fail", peers.http);
     let (s, b) = post_json(&api, "/api/v1.0/tasks", task_with(&fail)).await;
     assert_eq!((s, b["retry"].clone()), (400, json!(true)), "{b}");
