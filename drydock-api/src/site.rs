@@ -295,13 +295,13 @@ pub(crate) async fn node_filter(
 
 /// `GET /api/v1.0/nodes`: the nodes of the design of the latest task, as far as the design
 /// knows them (drydock has no provisioner inventory call; see docs/compatibility.md).
+#[allow(clippy::field_reassign_with_default)]
 pub(crate) async fn nodes(
     State(s): State<AppState>,
     Extension(who): Extension<Identity>,
 ) -> Result<Json<Value>, ApiError> {
     s.auth.authorize(&who, policy::READ_DATA)?;
     // Field by field: core's query types may become `non_exhaustive`.
-    #[allow(clippy::field_reassign_with_default)]
     let mut query = TaskQuery::default();
     query.top_level_only = true;
     let tasks = s.orch.store().list_tasks(&query).await?;
