@@ -3,7 +3,8 @@
 //! ```text
 //! cargo run --release --example deploy_site -- [--site PATH] [--store DIR]
 //!     [--action ACTION|full] [--latency-ms N] [--fail-rate F] [--concurrency N] [--json]
-//!     [--cancel TASK_ID] [--maas-url URL --maas-key-env VAR [--maas-poll-ms N] [--fake-bootaction-reports]]
+//!     [--cancel TASK_ID] [--bootaction-listen ADDR]
+//!     [--maas-url URL --maas-key-env VAR [--maas-poll-ms N] [--fake-bootaction-reports]]
 //! ```
 //!
 //! `ACTION` is any action's name (`validate_design`, `verify_site`, `prepare_site`,
@@ -15,7 +16,10 @@
 //! Defaults: the bundled `examples/sites/demo-site`, the store and the simulated world in
 //! `./drydock-state`, the full sequence (PrepareSite, PrepareNodes, DeployNodes). Run it again on
 //! the same directory after killing it: it resumes the unfinished task, skipping the steps the
-//! journal says are done, and says how many it skipped.
+//! journal says are done, and says how many it skipped. The boot action endpoints of
+//! drydock-api are served on `--bootaction-listen` (default `127.0.0.1:0`, printed): deployed
+//! simulated nodes fetch their units and files there with their key and report each boot
+//! action over HTTP, and DeployNodes ends on their reports.
 //!
 //! # Against a MAAS
 //!
@@ -24,7 +28,8 @@
 //! environment variable `VAR` (the key is never printed); the machines must already be enlisted
 //! in MAAS with the BMC addresses of the site's nodes, by which they are identified. MAAS waits
 //! are polled every `--maas-poll-ms` (default 1000). The OOB driver stays simulated, so power and
-//! boot-device steps go to the simulated BMCs. This process serves no API, so deployed machines
+//! boot-device steps go to the simulated BMCs. The boot action endpoints are served on
+//! `--bootaction-listen` (default `127.0.0.1:0`, printed); machines that cannot reach that address
 //! cannot report their signalling boot actions, and DeployNodes waits for them until its
 //! deadline; with `--fake-bootaction-reports` (for demos against the fake MAAS) a stand-in agent
 //! reports each of a node's pending signalling boot actions as succeeded once MAAS shows its
@@ -72,11 +77,12 @@ struct Args {
     maas_key_env: Option<String>,
     maas_poll: Duration,
     fake_bootaction_reports: bool,
+    bootaction_listen: std::net::SocketAddr,
 }
 
 const USAGE: &str = "usage: deploy_site [--site PATH] [--store DIR] [--action ACTION|full] \
 [--latency-ms N] [--fail-rate F] [--concurrency N] [--json] [--cancel TASK_ID] \
-[--maas-url URL --maas-key-env VAR [--maas-poll-ms N] [--fake-bootaction-reports]]
+[--bootaction-listen ADDR] [--maas-url URL --maas-key-env VAR [--maas-poll-ms N] [--fake-bootaction-reports]]
 ACTION: validate_design, verify_site, prepare_site, verify_nodes, prepare_nodes, deploy_nodes, \
 destroy_nodes; full (the default) = prepare_site, prepare_nodes, deploy_nodes";
 
@@ -111,6 +117,7 @@ fn parse() -> Result<Args, String> {
         maas_key_env: None,
         maas_poll: Duration::from_secs(1),
         fake_bootaction_reports: false,
+        bootaction_listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -149,6 +156,12 @@ fn parse() -> Result<Args, String> {
             "--maas-url" => a.maas_url = Some(value()?),
             "--maas-key-env" => a.maas_key_env = Some(value()?),
             "--fake-bootaction-reports" => a.fake_bootaction_reports = true,
+            "--bootaction-listen" => {
+                let v = value()?;
+                a.bootaction_listen = v
+                    .parse()
+                    .map_err(|e| format!("--bootaction-listen {v}: {e}"))?;
+            }
             "--maas-poll-ms" => {
                 a.maas_poll = Duration::from_millis(
                     value()?
@@ -606,7 +619,17 @@ async fn run(args: &Args) -> Result<bool, String> {
     let store: Arc<dyn Store> = Arc::new(
         SledStore::open(SledConfig::new(args.store.join("db"))).map_err(|e| e.to_string())?,
     );
+    // The boot action endpoints (drydock-api), where deployed nodes fetch their assets and
+    // report: bound first, so that the nodes' templates name it as `action.report_url`.
+    let listener = tokio::net::TcpListener::bind(args.bootaction_listen)
+        .await
+        .map_err(|e| format!("--bootaction-listen {}: {e}", args.bootaction_listen))?;
+    let api_base = format!(
+        "http://{}",
+        listener.local_addr().map_err(|e| e.to_string())?
+    );
     let mut config = OrchestratorConfig::default();
+    config.bootaction_report_url = format!("{api_base}/api/v1.0/bootactions/");
     config.concurrency = args.concurrency;
     config.poll_interval = Duration::from_millis(50);
     config.retry = RetryPolicy {
@@ -627,15 +650,24 @@ async fn run(args: &Args) -> Result<bool, String> {
         .config(config)
         .build()
         .map_err(|e| e.to_string())?;
-    // Simulated nodes report their boot actions once deployed, as real ones do to the API.
-    world.report_bootactions(orch.bootactions());
+    let app = drydock::api::bootaction_router(orch.clone(), drydock::api::ApiConfig::default());
+    let _api = AbortOnDrop(tokio::spawn(async move {
+        if let Err(e) = drydock::api::serve(listener, app, std::future::pending()).await {
+            eprintln!("deploy_site: boot action API: {e}");
+        }
+    }));
+    // Simulated nodes, once deployed, fetch their boot action assets and report over HTTP.
+    world.report_bootactions_via(
+        orch.bootactions(),
+        Arc::new(drydock_api::sim::HttpNodeAgent::new(&api_base)),
+    );
     let _agent = match maas_client(args)? {
         Some(_) if !args.fake_bootaction_reports => {
             if !args.json {
                 println!(
-                    "note: deploy_site serves no boot action API, so DeployNodes waits for the nodes' \
-                     boot action reports until its deadline; --fake-bootaction-reports reports them \
-                     as succeeded (for demos)"
+                    "note: machines deployed through MAAS report their boot actions to {api_base}; \
+                     unless they reach it, DeployNodes waits for them until its deadline; \
+                     --fake-bootaction-reports reports them as succeeded (for demos)"
                 );
             }
             None
@@ -658,7 +690,7 @@ async fn run(args: &Args) -> Result<bool, String> {
     end_superseded(&orch, &design, args).await?;
     if !args.json {
         println!(
-            "site {}: {} nodes; state in {}; node driver: {}",
+            "site {}: {} nodes; state in {}; node driver: {}; boot action API on {api_base}",
             args.site.display(),
             site.baremetal_nodes.len(),
             args.store.display(),

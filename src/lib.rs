@@ -18,6 +18,7 @@
 //! | `maas` | yes | the MAAS node driver (`drydock::maas`); implies `orchestrator` |
 //! | `ipmi` | yes | the IPMI out-of-band driver (`drydock::ipmi`); implies `orchestrator` |
 //! | `sled` | yes | the sled store (`drydock::sled`); implies `orchestrator` |
+//! | `api` | yes | the HTTP side on axum (`drydock::api`): boot action endpoints for deployed nodes and the Python Drydock's v1.0 REST API (for Shipyard); implies `orchestrator` |
 //! | `maas-fake` | no | the MAAS driver's fake MAAS server (`drydock::maas::fake`), for tests and demos; implies `maas` |
 //! | `sim` | no | `core::sim`: a simulated BMC fleet and provisioner, with latency and injected failures; implies `orchestrator` |
 //! | `testing` | no | `core::testing`: visible skips for tests that lack a tool or the outside corpus, `testing::sites::generate` (large valid site designs); with `orchestrator`, the conformance suites for drivers (`testing::drivers`) and stores (`testing::store`) |
@@ -44,6 +45,8 @@
 
 pub use drydock_core as core;
 
+#[cfg(feature = "api")]
+pub use drydock_api as api;
 #[cfg(feature = "ipmi")]
 pub use drydock_driver_ipmi as ipmi;
 #[cfg(feature = "maas")]

@@ -266,6 +266,12 @@ impl Orchestrator {
         &self.inner.config
     }
 
+    /// The node driver, if one was given (what a health check asks whether the provisioner
+    /// answers).
+    pub fn node_driver(&self) -> Option<&Arc<dyn NodeDriver>> {
+        self.inner.node_driver.as_ref()
+    }
+
     /// Boot action records and status reports, over this orchestrator's store: what the
     /// embedder's report endpoint calls ([`BootActions::report`]).
     pub fn bootactions(&self) -> BootActions {

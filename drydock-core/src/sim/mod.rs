@@ -13,6 +13,6 @@ mod clock;
 mod world;
 
 pub use world::{
-    Call, MachineState, MachineStatus, SimBootAction, SimConfig, SimNodeDriver, SimOobDriver,
-    SimWorld,
+    Call, MachineState, MachineStatus, SimBootAction, SimConfig, SimNodeAgent, SimNodeDriver,
+    SimOobDriver, SimWorld,
 };

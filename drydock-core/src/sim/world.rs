@@ -154,7 +154,7 @@ struct Inner {
     rng: Mutex<u64>,
     /// The append-only log of a persistent world.
     file: Option<Mutex<std::fs::File>>,
-    bootactions: Mutex<Option<BootActions>>,
+    bootactions: Mutex<Option<(BootActions, Arc<dyn SimNodeAgent>)>>,
     bootaction_outcomes: Mutex<HashMap<String, SimBootAction>>,
 }
 
@@ -165,6 +165,8 @@ pub struct SimWorld {
 }
 
 mod bootactions;
+
+pub use bootactions::SimNodeAgent;
 
 fn splitmix(state: &mut u64) -> u64 {
     *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);

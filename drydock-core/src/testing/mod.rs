@@ -110,9 +110,28 @@ pub const REFERENCE_ENV: &str = "DRYDOCK_REFERENCE";
 /// skip: like [`corpus`], for the descriptions of the Python Drydock and its peers that the
 /// project compares itself with, at `$DRYDOCK_REFERENCE` or `../shared/reference`.
 pub fn reference(test: &str, sub: &str) -> Option<PathBuf> {
-    let base = std::env::var_os(REFERENCE_ENV)
+    outside(test, REFERENCE_ENV, "reference", sub)
+}
+
+/// Environment variable naming the outside peers directory (default: `shared/peers` beside the
+/// workspace, that is `<workspace>/../shared/peers`).
+pub const PEERS_ENV: &str = "DRYDOCK_PEERS";
+
+/// The outside peer `sub` (e.g. `"drydock-client"`, the Python Drydock's API client), or a
+/// visible skip.
+///
+/// Peers are other projects' programs the tests run against (never copied into this
+/// repository). They live at `$DRYDOCK_PEERS` or `../shared/peers` beside the workspace; when
+/// missing the test is skipped visibly, or fails under [`require_all`].
+pub fn peers(test: &str, sub: &str) -> Option<PathBuf> {
+    outside(test, PEERS_ENV, "peers", sub)
+}
+
+/// `sub` of the outside directory `$<env>` or `../shared/<dir>`, or a visible skip.
+fn outside(test: &str, env: &str, dir: &str, sub: &str) -> Option<PathBuf> {
+    let base = std::env::var_os(env)
         .map(PathBuf::from)
-        .unwrap_or_else(|| workspace_root().join("../shared/reference"));
+        .unwrap_or_else(|| workspace_root().join("../shared").join(dir));
     let path = base.join(sub);
     if path.exists() {
         return Some(path);
@@ -120,7 +139,7 @@ pub fn reference(test: &str, sub: &str) -> Option<PathBuf> {
     skip_or_fail(
         test,
         &format!(
-            "the outside reference `{}` is missing (set {REFERENCE_ENV} to the reference directory)",
+            "the outside {dir} `{}` is missing (set {env} to the {dir} directory)",
             path.display()
         ),
     )

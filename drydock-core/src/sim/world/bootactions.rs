@@ -1,6 +1,46 @@
 //! Boot action reports of simulated nodes, after their deployment.
 
 use super::*;
+use crate::bootaction::ActionId;
+
+/// How a simulated node reaches drydock once deployed: fetching its boot action assets and
+/// reporting their statuses. [`BootActions`] does it in process (no assets to fetch); an HTTP
+/// agent (the `drydock-api` crate has one) does it over the API, as real nodes do.
+#[async_trait]
+pub trait SimNodeAgent: Send + Sync + std::fmt::Debug {
+    /// Fetches `node`'s boot action assets with its key `key` (hex), before running them.
+    /// An error is reported as the actions' failure.
+    async fn fetch_assets(&self, node: &str, key: &str) -> Result<(), String>;
+
+    /// Reports `status` for action `action` with the node's key.
+    async fn report(
+        &self,
+        action: ActionId,
+        key: Option<&str>,
+        status: ReportStatus,
+        details: &[(String, bool)],
+    ) -> Result<(), String>;
+}
+
+#[async_trait]
+impl SimNodeAgent for BootActions {
+    async fn fetch_assets(&self, _node: &str, _key: &str) -> Result<(), String> {
+        Ok(())
+    }
+
+    async fn report(
+        &self,
+        action: ActionId,
+        key: Option<&str>,
+        status: ReportStatus,
+        details: &[(String, bool)],
+    ) -> Result<(), String> {
+        BootActions::report(self, action, key, status, details)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+}
 
 impl SimWorld {
     /// Lets deployed nodes report their boot actions through `actions` (normally
@@ -12,7 +52,15 @@ impl SimWorld {
     /// it from the provisioner: a job without records leaves the node without a key, and its
     /// reports are refused). Without this call nodes report nothing.
     pub fn report_bootactions(&self, actions: BootActions) {
-        *lock(&self.inner.bootactions) = Some(actions);
+        let agent: Arc<dyn SimNodeAgent> = Arc::new(actions.clone());
+        *lock(&self.inner.bootactions) = Some((actions, agent));
+    }
+
+    /// Like [`SimWorld::report_bootactions`], but nodes fetch their assets and report through
+    /// `agent` (e.g. over HTTP); `actions` only tells a node which boot actions it has, as
+    /// its deployment's configuration would.
+    pub fn report_bootactions_via(&self, actions: BootActions, agent: Arc<dyn SimNodeAgent>) {
+        *lock(&self.inner.bootactions) = Some((actions, agent));
     }
 
     /// Sets what `node` reports for its boot actions (instead of
@@ -24,19 +72,23 @@ impl SimWorld {
     /// Reports `node`'s pending signalling boot actions as configured (after a deploy), with
     /// the key its deploy job carried.
     pub(super) async fn run_bootactions(&self, node: &str, given: Option<DeployBootActions<'_>>) {
-        let Some(actions) = lock(&self.inner.bootactions).clone() else {
+        let Some((actions, agent)) = lock(&self.inner.bootactions).clone() else {
             return;
         };
         let outcome = lock(&self.inner.bootaction_outcomes)
             .get(node)
             .copied()
             .unwrap_or(self.inner.config.bootaction_outcome);
-        let last = match outcome {
+        let mut last = match outcome {
             SimBootAction::Silent => return,
-            SimBootAction::Success => (ReportStatus::Success, "Bootaction completed.", false),
+            SimBootAction::Success => (
+                ReportStatus::Success,
+                "Bootaction completed.".to_owned(),
+                false,
+            ),
             SimBootAction::Failure => (
                 ReportStatus::Failure,
-                "Bootaction failed (simulated).",
+                "Bootaction failed (simulated).".to_owned(),
                 true,
             ),
         };
@@ -47,30 +99,39 @@ impl SimWorld {
                 return;
             }
         };
-        for r in records
+        let pending: Vec<_> = records
             .iter()
             .filter(|r| r.signaling && !r.status.is_final())
+            .collect();
+        // Only what the provisioner handed over: the records of this deployment.
+        let key_of = |id: ActionId| {
+            given
+                .and_then(|g| g.records.iter().find(|g| g.action_id == id))
+                .map(|g| g.identity_key.to_hex())
+        };
+        if let Some(key) = pending.first().and_then(|r| key_of(r.action_id))
+            && let Err(e) = agent.fetch_assets(node, &key).await
         {
-            // Only what the provisioner handed over: the records of this deployment.
-            let key = given
-                .and_then(|g| g.records.iter().find(|g| g.action_id == r.action_id))
-                .map(|g| g.identity_key.to_hex());
+            tracing::warn!(node, error = %e, "sim: cannot fetch boot action assets");
+            last = (
+                ReportStatus::Failure,
+                format!("Cannot fetch boot action assets: {e}"),
+                true,
+            );
+        }
+        for r in pending {
+            let key = key_of(r.action_id);
             let reports = [
                 (
                     ReportStatus::Running,
-                    "Bootaction starting execution.",
+                    "Bootaction starting execution.".to_owned(),
                     false,
                 ),
-                last,
+                last.clone(),
             ];
             for (status, text, error) in reports {
-                if let Err(e) = actions
-                    .report(
-                        r.action_id,
-                        key.as_deref(),
-                        status,
-                        &[(text.to_owned(), error)],
-                    )
+                if let Err(e) = agent
+                    .report(r.action_id, key.as_deref(), status, &[(text, error)])
                     .await
                 {
                     tracing::warn!(node, action = %r.action_name, error = %e, "sim: report refused");
