@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use super::{Capabilities, DriverError};
-use crate::design::{CompiledNode, OobParameters, OobType, Secret};
+use crate::design::{BootMode, CompiledDesign, CompiledNode, OobParameters, OobType, Secret};
 
 /// Where and how to reach one node's BMC, taken from its compiled design.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -25,6 +25,9 @@ pub struct OobTarget {
     pub credential: Option<Secret>,
     /// Every OOB parameter of the design (secrets hidden from `Debug`).
     pub parameters: OobParameters,
+    /// The firmware boot mode of the node's hardware profile, when the target was made with
+    /// [`OobTarget::in_design`] and the profile gives one.
+    pub boot_mode: Option<BootMode>,
 }
 
 impl OobTarget {
@@ -38,7 +41,31 @@ impl OobTarget {
             account: node.oob.account.clone(),
             credential: node.oob.credential.clone(),
             parameters: node.oob.parameters.clone(),
+            boot_mode: None,
         })
+    }
+
+    /// The target of `node` of `design`, with what the node's hardware profile says (its boot
+    /// mode), or `None` when the design gives the node no OOB type.
+    ///
+    /// ```
+    /// # use drydock_core::design::{compile, ingest_sources, BootMode, Source};
+    /// # use drydock_core::driver::OobTarget;
+    /// let text = "schema: drydock/HardwareProfile/v1\nmetadata: {name: hw}\ndata: {boot_mode: uefi}\n\
+    ///     ---\nschema: drydock/BaremetalNode/v1\nmetadata: {name: n01}\n\
+    ///     data: {hardware_profile: hw, oob: {type: redfish}}\n";
+    /// let design = compile(ingest_sources(&[Source::new("site.yaml", text)]).unwrap()).unwrap();
+    /// let target = OobTarget::in_design(design.node("n01").unwrap(), &design).unwrap();
+    /// assert_eq!(target.boot_mode, Some(BootMode::Uefi));
+    /// ```
+    pub fn in_design(node: &CompiledNode, design: &CompiledDesign) -> Option<Self> {
+        let mut target = OobTarget::from_node(node)?;
+        target.boot_mode = node
+            .hardware_profile
+            .as_deref()
+            .and_then(|h| design.site.hardware_profiles.get(h))
+            .and_then(|h| h.boot_mode);
+        Some(target)
     }
 }
 
