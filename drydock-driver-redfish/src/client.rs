@@ -59,6 +59,8 @@ enum Cred {
 /// An answer.
 #[derive(Debug)]
 pub(crate) struct Reply {
+    /// Whether the answer is the end of a task (a `202` followed to completion).
+    pub tasked: bool,
     /// The `ETag` header, else the body's `@odata.etag`.
     pub etag: Option<String>,
     /// The body (`Null` when empty).
@@ -388,7 +390,10 @@ impl BmcClient {
                 202 => last = raw,
                 404 | 410 => {
                     tracing::debug!(%monitor, "task monitor gone: taken as done");
-                    return Ok(reply(raw));
+                    return Ok(Reply {
+                        tasked: true,
+                        ..reply(raw)
+                    });
                 }
                 200..=299 => match model::task_progress(&raw.body) {
                     TaskProgress::Running => last = raw,
@@ -399,7 +404,12 @@ impl BmcClient {
                             message,
                         });
                     }
-                    TaskProgress::Completed | TaskProgress::NotATask => return Ok(reply(raw)),
+                    TaskProgress::Completed | TaskProgress::NotATask => {
+                        return Ok(Reply {
+                            tasked: true,
+                            ..reply(raw)
+                        });
+                    }
                 },
                 _ => return Err(http_error("GET", &monitor, &raw)),
             }
@@ -531,6 +541,7 @@ fn header(headers: &HeaderMap, name: &str) -> Option<String> {
 
 fn reply(raw: Raw) -> Reply {
     Reply {
+        tasked: false,
         etag: header(&raw.headers, "etag")
             .or_else(|| model::text(&raw.body, &["@odata.etag"]).map(str::to_owned)),
         body: raw.body,

@@ -94,8 +94,9 @@ async fn allowed(client: &BmcClient, system: &System) -> Result<Option<Vec<Strin
     ))
 }
 
-/// Posts the reset `kind` to the system's reset action.
-async fn reset(client: &BmcClient, system: &System, kind: &str) -> Result<()> {
+/// Posts the reset `kind` to the system's reset action; `true` when the service ran it as a
+/// task, followed to its end (the reset is then complete).
+async fn reset(client: &BmcClient, system: &System, kind: &str) -> Result<bool> {
     let target = system.reset_target.as_deref().ok_or_else(|| {
         Error::Unsupported("the system has no #ComputerSystem.Reset action".into())
     })?;
@@ -103,7 +104,7 @@ async fn reset(client: &BmcClient, system: &System, kind: &str) -> Result<()> {
     client
         .post(target, &serde_json::json!({ "ResetType": kind }))
         .await
-        .map(drop)
+        .map(|r| r.tasked)
 }
 
 /// Changes `target`'s power as [`RedfishDriver`] documents.
@@ -138,10 +139,11 @@ pub(crate) async fn set_power(
         .map_err(|e| to_driver(e, op, target, "reading the allowed reset types"))?;
     match choose(allowed.as_deref(), prefs) {
         Some(kind) => {
-            reset(&client, &system, kind)
+            let done = reset(&client, &system, kind)
                 .await
                 .map_err(|e| to_driver(e, op, target, &format!("reset {kind}")))?;
-            if off_phase {
+            // A restart run as a task is over when the task is: its off phase is past.
+            if off_phase && !done {
                 let window = deadline_after(Duration::from_millis(config.cycle_off_window_ms));
                 if let Err(last) = poller.poll(RfPower::Off, window.min(deadline)).await? {
                     tracing::debug!(node = %target.node, %last, "off phase of the restart not seen");
