@@ -1,6 +1,7 @@
 //! Out-of-band (BMC) drivers: power and boot device control.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -35,7 +36,7 @@ impl OobTarget {
     pub fn from_node(node: &CompiledNode) -> Option<Self> {
         Some(OobTarget {
             node: node.name.clone(),
-            kind: node.oob.kind?,
+            kind: node.oob.kind.clone()?,
             address: node.oob_address(),
             port: node.oob.port,
             account: node.oob.account.clone(),
@@ -154,4 +155,32 @@ pub trait OobDriver: Send + Sync + std::fmt::Debug {
     async fn power_state(&self, target: &OobTarget) -> Result<PowerState, DriverError>;
     /// Reads what the BMC knows of the node.
     async fn interrogate(&self, target: &OobTarget) -> Result<OobFacts, DriverError>;
+}
+
+/// The nodes among `nodes` whose OOB type none of `drivers` serves (by its
+/// [`Capabilities::oob_types`]), with that type, in the order given; nodes without an OOB type
+/// are not listed.
+///
+/// ```
+/// # use drydock_core::design::{compile, ingest_sources, OobType, Source};
+/// use drydock_core::driver::unserved_oob;
+/// let text = "schema: drydock/BaremetalNode/v1\nmetadata: {name: n01}\ndata: {oob: {type: amt}}\n";
+/// let design = compile(ingest_sources(&[Source::new("site.yaml", text)]).unwrap()).unwrap();
+/// let nodes: Vec<_> = design.nodes.values().collect();
+/// let missing = unserved_oob(&[], &nodes);
+/// assert_eq!(missing, vec![("n01", &OobType::Other("amt".into()))]);
+/// ```
+pub fn unserved_oob<'a>(
+    drivers: &[Arc<dyn OobDriver>],
+    nodes: &[&'a CompiledNode],
+) -> Vec<(&'a str, &'a OobType)> {
+    let served: Vec<OobType> = drivers
+        .iter()
+        .flat_map(|d| d.capabilities().oob_types)
+        .collect();
+    nodes
+        .iter()
+        .filter_map(|n| Some((n.name.as_str(), n.oob.kind.as_ref()?)))
+        .filter(|(_, kind)| !served.contains(kind))
+        .collect()
 }
