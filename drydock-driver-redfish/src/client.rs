@@ -150,7 +150,9 @@ impl BmcClient {
     pub(crate) async fn root(&self) -> Result<&ServiceRoot> {
         self.root
             .get_or_try_init(|| async {
-                let mut raw = self.exchange(Method::GET, ROOT, &Cred::None, None, None).await?;
+                let mut raw = self
+                    .exchange(Method::GET, ROOT, &Cred::None, None, None)
+                    .await?;
                 if raw.status == 401 {
                     raw = self
                         .exchange(Method::GET, ROOT, &Cred::Basic, None, None)
@@ -279,7 +281,12 @@ impl BmcClient {
     }
 
     /// PATCH `path` with `body`, `If-Match: etag` when given.
-    pub(crate) async fn patch(&self, path: &str, body: &Value, etag: Option<&str>) -> Result<Reply> {
+    pub(crate) async fn patch(
+        &self,
+        path: &str,
+        body: &Value,
+        etag: Option<&str>,
+    ) -> Result<Reply> {
         self.request(Method::PATCH, path, Some(body), etag).await
     }
 
@@ -435,8 +442,9 @@ impl BmcClient {
             Cred::None => {}
             Cred::Basic => req = req.basic_auth(&self.username, Some(self.password.expose())),
             Cred::Token(t) => {
-                let mut value = HeaderValue::from_str(&t.0)
-                    .map_err(|_| Error::Protocol("the session token is not a header value".into()))?;
+                let mut value = HeaderValue::from_str(&t.0).map_err(|_| {
+                    Error::Protocol("the session token is not a header value".into())
+                })?;
                 value.set_sensitive(true);
                 req = req.header("x-auth-token", value);
             }
@@ -479,7 +487,9 @@ impl BmcClient {
             match serde_json::from_slice::<Value>(&bytes) {
                 Ok(v) => (v, String::new()),
                 Err(e) if (200..300).contains(&status) && method == Method::GET => {
-                    return Err(Error::Protocol(format!("{path}: the body is not JSON: {e}")));
+                    return Err(Error::Protocol(format!(
+                        "{path}: the body is not JSON: {e}"
+                    )));
                 }
                 Err(_) => (
                     Value::Null,

@@ -87,7 +87,10 @@ impl RedfishDriverConfig {
             ("power_poll_interval_ms", self.power_poll_interval_ms),
             ("task_poll_interval_ms", self.task_poll_interval_ms),
             ("max_body_bytes", self.max_body_bytes as u64),
-            ("max_concurrent_requests", self.max_concurrent_requests as u64),
+            (
+                "max_concurrent_requests",
+                self.max_concurrent_requests as u64,
+            ),
         ];
         if let Some((name, _)) = zero.iter().find(|(_, v)| *v == 0) {
             return Err(Error::Config(format!("{name} is zero")));
@@ -237,9 +240,10 @@ impl BmcSettings {
             Some(m) => Some(m),
             None => match get("boot_mode") {
                 None => None,
-                Some(s) => Some(s.parse::<BootMode>().map_err(|e| {
-                    Error::Config(format!("oob parameter boot_mode: {e}"))
-                })?),
+                Some(s) => Some(
+                    s.parse::<BootMode>()
+                        .map_err(|e| Error::Config(format!("oob parameter boot_mode: {e}")))?,
+                ),
             },
         };
         Ok(BmcSettings {

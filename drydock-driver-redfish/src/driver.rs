@@ -149,7 +149,10 @@ impl RedfishDriver {
                 DriverErrorKind::Unsupported,
                 op,
                 target,
-                format!("OOB type {} is not handled by the redfish driver", target.kind),
+                format!(
+                    "OOB type {} is not handled by the redfish driver",
+                    target.kind
+                ),
             ));
         }
         let settings = BmcSettings::of(target, &self.config).map_err(fail)?;
@@ -241,10 +244,7 @@ impl RedfishDriver {
                         }
                     }
                     found.ok_or_else(|| {
-                        Error::NotFound(format!(
-                            "no system `{want}` among {}",
-                            members.join(", ")
-                        ))
+                        Error::NotFound(format!("no system `{want}` among {}", members.join(", ")))
                     })?
                 }
             },
@@ -393,8 +393,13 @@ impl OobDriver for RedfishDriver {
     /// Checks the driver's configuration (no BMC is contacted: they are per node).
     async fn validate_services(&self) -> Result<(), DriverError> {
         self.config.validate().map_err(|e| {
-            DriverError::new(e.kind(), DRIVER, Operation::ValidateOobServices, e.to_string())
-                .with_source(e)
+            DriverError::new(
+                e.kind(),
+                DRIVER,
+                Operation::ValidateOobServices,
+                e.to_string(),
+            )
+            .with_source(e)
         })
     }
 

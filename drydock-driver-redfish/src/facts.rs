@@ -34,12 +34,21 @@ pub(crate) fn system_facts(v: &Value, facts: &mut BTreeMap<String, String>) {
     put("state", &["Status", "State"]);
     put("processor_count", &["ProcessorSummary", "Count"]);
     put("processor_model", &["ProcessorSummary", "Model"]);
-    put("processor_health", &["ProcessorSummary", "Status", "Health"]);
+    put(
+        "processor_health",
+        &["ProcessorSummary", "Status", "Health"],
+    );
     put("memory_gib", &["MemorySummary", "TotalSystemMemoryGiB"]);
     put("memory_health", &["MemorySummary", "Status", "Health"]);
     put("boot_mode", &["Boot", "BootSourceOverrideMode"]);
-    put("boot_override_target", &["Boot", "BootSourceOverrideTarget"]);
-    put("boot_override_enabled", &["Boot", "BootSourceOverrideEnabled"]);
+    put(
+        "boot_override_target",
+        &["Boot", "BootSourceOverrideTarget"],
+    );
+    put(
+        "boot_override_enabled",
+        &["Boot", "BootSourceOverrideEnabled"],
+    );
 }
 
 /// Reads the facts of `target`: the system's, its manager's, its Ethernet interfaces' MACs

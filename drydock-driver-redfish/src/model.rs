@@ -163,8 +163,7 @@ impl System {
                 &["Boot", "BootSourceOverrideTarget@Redfish.AllowableValues"],
             ),
             reset_target: reset.and_then(|r| text(r, &["target"])).map(str::to_owned),
-            reset_allowed: reset
-                .and_then(|r| strings(r, &["ResetType@Redfish.AllowableValues"])),
+            reset_allowed: reset.and_then(|r| strings(r, &["ResetType@Redfish.AllowableValues"])),
             reset_action_info: reset
                 .and_then(|r| text(r, &["@Redfish.ActionInfo"]))
                 .map(str::to_owned),
@@ -268,7 +267,10 @@ mod tests {
         }));
         assert_eq!(s.power, Some(RfPower::PoweringOn));
         assert_eq!(s.boot_target, None);
-        assert_eq!(s.boot_targets_allowed, Some(vec!["Pxe".into(), "Hdd".into()]));
+        assert_eq!(
+            s.boot_targets_allowed,
+            Some(vec!["Pxe".into(), "Hdd".into()])
+        );
         assert_eq!(s.reset_target.as_deref(), Some("/r"));
         assert_eq!(s.reset_allowed, None);
         assert_eq!(s.managers, vec!["/m".to_owned()]);
@@ -289,8 +291,14 @@ mod tests {
 
     #[test]
     fn tasks_end_or_run() {
-        assert_eq!(task_progress(&json!({"TaskState": "Running"})), TaskProgress::Running);
-        assert_eq!(task_progress(&json!({"TaskState": "Completed"})), TaskProgress::Completed);
+        assert_eq!(
+            task_progress(&json!({"TaskState": "Running"})),
+            TaskProgress::Running
+        );
+        assert_eq!(
+            task_progress(&json!({"TaskState": "Completed"})),
+            TaskProgress::Completed
+        );
         assert!(matches!(
             task_progress(&json!({"TaskState": "Exception", "Messages": [{"Message": "boom"}]})),
             TaskProgress::Failed(s, m) if s == "Exception" && m == "boom"

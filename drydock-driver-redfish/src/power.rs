@@ -115,9 +115,9 @@ pub(crate) async fn set_power(
 ) -> Result<(), DriverError> {
     let op = Operation::SetPower;
     let (client, path, system, _) = driver.system(target, op).await?;
-    let state = system.power.ok_or_else(|| {
-        to_driver(current(&system).unwrap_err(), op, target, "")
-    })?;
+    let state = system
+        .power
+        .ok_or_else(|| to_driver(current(&system).unwrap_err(), op, target, ""))?;
     let config = driver.config();
     let deadline = deadline_after(Duration::from_millis(config.power_deadline_ms));
     let poller = Poller {
@@ -149,7 +149,9 @@ pub(crate) async fn set_power(
                     tracing::debug!(node = %target.node, %last, "off phase of the restart not seen");
                 }
             }
-            poller.wait(expect, deadline, config.power_deadline_ms).await
+            poller
+                .wait(expect, deadline, config.power_deadline_ms)
+                .await
         }
         // No cycle or restart offered: off, then on.
         None if off_phase => {
@@ -167,7 +169,9 @@ pub(crate) async fn set_power(
             reset(&client, &system, on)
                 .await
                 .map_err(|e| to_driver(e, op, target, &format!("reset {on}")))?;
-            poller.wait(expect, deadline, config.power_deadline_ms).await
+            poller
+                .wait(expect, deadline, config.power_deadline_ms)
+                .await
         }
         None => Err(unoffered(op, target, prefs, allowed.as_deref())),
     }
@@ -201,11 +205,7 @@ struct Poller<'a> {
 impl Poller<'_> {
     /// Reads `PowerState` until it is `want` (`Ok(Ok(()))`) or `until` (`Ok(Err(last))`);
     /// retryable errors are tolerated until then.
-    async fn poll(
-        &self,
-        want: RfPower,
-        until: Instant,
-    ) -> Result<Result<(), String>, DriverError> {
+    async fn poll(&self, want: RfPower, until: Instant) -> Result<Result<(), String>, DriverError> {
         loop {
             let last = match self.client.get(self.path).await {
                 Ok(reply) => {
@@ -279,7 +279,10 @@ mod tests {
         ));
         assert!(matches!(
             plan(PowerAction::Cycle, RfPower::Off),
-            Plan::Reset { off_phase: false, .. }
+            Plan::Reset {
+                off_phase: false,
+                ..
+            }
         ));
     }
 }

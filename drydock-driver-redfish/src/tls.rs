@@ -21,17 +21,18 @@ pub(crate) fn http_client(
         .timeout(Duration::from_millis(config.request_timeout_ms))
         .connect_timeout(Duration::from_millis(config.connect_timeout_ms))
         .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("drydock-driver-redfish/", env!("CARGO_PKG_VERSION")))
+        .user_agent(concat!(
+            "drydock-driver-redfish/",
+            env!("CARGO_PKG_VERSION")
+        ))
         .pool_max_idle_per_host(4);
     let builder = match policy {
         TlsPolicy::Verify(None) => builder,
         TlsPolicy::Verify(Some(ca)) => {
-            let pem = std::fs::read(ca).map_err(|e| {
-                Error::Config(format!("cannot read CA file {}: {e}", ca.display()))
-            })?;
-            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
-                Error::Config(format!("CA file {} is not PEM: {e}", ca.display()))
-            })?;
+            let pem = std::fs::read(ca)
+                .map_err(|e| Error::Config(format!("cannot read CA file {}: {e}", ca.display())))?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem)
+                .map_err(|e| Error::Config(format!("CA file {} is not PEM: {e}", ca.display())))?;
             if certs.is_empty() {
                 return Err(Error::Config(format!(
                     "CA file {} holds no certificate",

@@ -62,7 +62,10 @@ async fn sessions_are_used_renewed_once_and_deleted() {
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    assert!(mock(&state).tokens.is_empty(), "the session outlived the driver");
+    assert!(
+        mock(&state).tokens.is_empty(),
+        "the session outlived the driver"
+    );
 }
 
 #[tokio::test]
@@ -74,7 +77,10 @@ async fn wrong_password_keeps_the_services_message() {
         .await
         .unwrap_err();
     assert_eq!(e.kind, DriverErrorKind::Unauthorized, "{e}");
-    assert!(e.message.contains("The user name or password is wrong."), "{e}");
+    assert!(
+        e.message.contains("The user name or password is wrong."),
+        "{e}"
+    );
     assert!(!format!("{e:?}").contains("wrong-Secret"));
 }
 
@@ -91,9 +97,15 @@ async fn power_goes_through_task_monitors_and_action_info() {
     driver.set_power(&t, PowerAction::Reset).await.unwrap();
     assert_eq!(mock(&state).power, "On");
     // Nothing graceful is offered.
-    let e = driver.set_power(&t, PowerAction::SoftOff).await.unwrap_err();
+    let e = driver
+        .set_power(&t, PowerAction::SoftOff)
+        .await
+        .unwrap_err();
     assert_eq!(e.kind, DriverErrorKind::Unsupported, "{e}");
-    assert!(e.message.contains("GracefulShutdown") && e.message.contains("PowerCycle"), "{e}");
+    assert!(
+        e.message.contains("GracefulShutdown") && e.message.contains("PowerCycle"),
+        "{e}"
+    );
     driver.set_power(&t, PowerAction::Off).await.unwrap();
     assert_eq!(driver.power_state(&t).await.unwrap(), PowerState::Off);
     assert_eq!(
@@ -145,7 +157,11 @@ async fn boot_override_sends_etags_and_retries_a_stale_one_once() {
     {
         let m = mock(&state);
         assert_eq!(
-            (m.boot_target.as_str(), m.boot_enabled.as_str(), m.boot_mode.as_str()),
+            (
+                m.boot_target.as_str(),
+                m.boot_enabled.as_str(),
+                m.boot_mode.as_str()
+            ),
             ("BiosSetup", "Continuous", "Legacy")
         );
     }
@@ -155,7 +171,10 @@ async fn boot_override_sends_etags_and_retries_a_stale_one_once() {
         .await
         .unwrap_err();
     assert_eq!(e.kind, DriverErrorKind::Permanent, "{e}");
-    assert!(e.message.contains("412") && e.message.contains("The resource has changed."), "{e}");
+    assert!(
+        e.message.contains("412") && e.message.contains("The resource has changed."),
+        "{e}"
+    );
     assert_eq!(mock(&state).boot_target, "BiosSetup");
 }
 

@@ -151,7 +151,10 @@ async fn the_system_is_chosen_by_the_oob_parameters() {
     assert_eq!(facts.facts["system_id"], NODE2.uuid);
     assert_eq!(facts.facts["manufacturer"], "Sushy Emulator");
     assert_eq!(facts.facts["ethernet_macs"], NODE2.mac);
-    assert!(facts.facts.contains_key("manager_firmware_version"), "{facts:?}");
+    assert!(
+        facts.facts.contains_key("manager_firmware_version"),
+        "{facts:?}"
+    );
     let e = driver
         .power_state(&target(sushy.port, PASSWORD, &[("system", "nope")]))
         .await

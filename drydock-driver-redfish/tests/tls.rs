@@ -17,7 +17,9 @@ fn certificate(test: &str, dir: &Path) -> Option<(std::path::PathBuf, std::path:
     let cert = dir.join("bmc.pem");
     let key = dir.join("bmc.key");
     let status = Command::new(&openssl)
-        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj"])
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
+        ])
         .arg("/CN=test-bmc")
         .args(["-addext", "subjectAltName=IP:127.0.0.1"])
         .args(["-addext", "basicConstraints=critical,CA:FALSE"])

@@ -134,7 +134,10 @@ impl FallbackOob {
                 DriverErrorKind::Unsupported,
                 "fallback",
                 op,
-                format!("no driver serves the OOB type {} or its fallbacks", target.kind),
+                format!(
+                    "no driver serves the OOB type {} or its fallbacks",
+                    target.kind
+                ),
             )
             .for_node(&target.node));
         }
@@ -172,8 +175,13 @@ impl FallbackOob {
             }
         }
         // Not reached: the last candidate returns whatever its outcome.
-        Err(DriverError::new(DriverErrorKind::Unsupported, "fallback", op, failures.join("; "))
-            .for_node(&target.node))
+        Err(DriverError::new(
+            DriverErrorKind::Unsupported,
+            "fallback",
+            op,
+            failures.join("; "),
+        )
+        .for_node(&target.node))
     }
 }
 

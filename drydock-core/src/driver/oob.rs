@@ -53,8 +53,10 @@ impl OobTarget {
     /// # use drydock_core::design::{compile, ingest_sources, BootMode, Source};
     /// # use drydock_core::driver::OobTarget;
     /// let text = "schema: drydock/HardwareProfile/v1\nmetadata: {name: hw}\ndata: {boot_mode: uefi}\n\
+    ///     ---\nschema: drydock/Network/v1\nmetadata: {name: oob}\ndata: {cidr: 10.0.0.0/8}\n\
     ///     ---\nschema: drydock/BaremetalNode/v1\nmetadata: {name: n01}\n\
-    ///     data: {hardware_profile: hw, oob: {type: redfish}}\n";
+    ///     data: {hardware_profile: hw, oob: {type: redfish, network: oob}, \
+    ///     addressing: [{network: oob, address: 10.0.0.1}]}\n";
     /// let design = compile(ingest_sources(&[Source::new("site.yaml", text)]).unwrap()).unwrap();
     /// let target = OobTarget::in_design(design.node("n01").unwrap(), &design).unwrap();
     /// assert_eq!(target.boot_mode, Some(BootMode::Uefi));
@@ -164,7 +166,9 @@ pub trait OobDriver: Send + Sync + std::fmt::Debug {
 /// ```
 /// # use drydock_core::design::{compile, ingest_sources, OobType, Source};
 /// use drydock_core::driver::unserved_oob;
-/// let text = "schema: drydock/BaremetalNode/v1\nmetadata: {name: n01}\ndata: {oob: {type: amt}}\n";
+/// let text = "schema: drydock/Network/v1\nmetadata: {name: oob}\ndata: {cidr: 10.0.0.0/8}\n\
+///     ---\nschema: drydock/BaremetalNode/v1\nmetadata: {name: n01}\n\
+///     data: {oob: {type: amt}, addressing: [{network: oob, address: 10.0.0.1}]}\n";
 /// let design = compile(ingest_sources(&[Source::new("site.yaml", text)]).unwrap()).unwrap();
 /// let nodes: Vec<_> = design.nodes.values().collect();
 /// let missing = unserved_oob(&[], &nodes);

@@ -201,7 +201,12 @@ async fn handle(
         (&Method::DELETE, p) if p.starts_with("/redfish/v1/SessionService/Sessions/") => {
             let id: u32 = p.rsplit('/').next().unwrap().parse().unwrap_or(0);
             if id != session {
-                return error(StatusCode::FORBIDDEN, "Not yours", "Base.1.8.InsufficientPrivilege", "");
+                return error(
+                    StatusCode::FORBIDDEN,
+                    "Not yours",
+                    "Base.1.8.InsufficientPrivilege",
+                    "",
+                );
             }
             m.tokens.retain(|_, s| *s != id);
             m.sessions_deleted += 1;
@@ -289,7 +294,12 @@ async fn handle(
         (&Method::GET, p) if p.starts_with("/redfish/v1/TaskService/TaskMonitors/") => {
             let id: u32 = p.rsplit('/').next().unwrap().parse().unwrap_or(0);
             let Some((left, after)) = m.pending.get(&id).copied() else {
-                return error(StatusCode::NOT_FOUND, "No task", "Base.1.8.ResourceMissingAtURI", p);
+                return error(
+                    StatusCode::NOT_FOUND,
+                    "No task",
+                    "Base.1.8.ResourceMissingAtURI",
+                    p,
+                );
             };
             if left > 0 {
                 m.pending.insert(id, (left - 1, after));
