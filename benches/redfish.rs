@@ -36,7 +36,10 @@ fn python() -> Option<PathBuf> {
     let p = std::env::var_os("DRYDOCK_PYTHON")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
-            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/target/drydock-venv/bin/python"))
+            PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/target/drydock-venv/bin/python"
+            ))
         });
     let ok = Command::new(&p)
         .args(["-c", "import sushy, sushy_tools"])
@@ -120,8 +123,7 @@ fn targets(port: u16) -> Vec<OobTarget> {
 
 async fn drydock_round(targets: &[OobTarget]) {
     let driver = RedfishDriver::new(RedfishDriverConfig::default());
-    let states =
-        futures::future::join_all(targets.iter().map(|t| driver.power_state(t))).await;
+    let states = futures::future::join_all(targets.iter().map(|t| driver.power_state(t))).await;
     for s in states {
         assert_eq!(s.expect("power state"), PowerState::On);
     }
@@ -151,7 +153,11 @@ fn sushy_rounds(python: &PathBuf, port: u16, rounds: usize) -> Vec<Duration> {
         .arg(rounds.to_string())
         .output()
         .unwrap();
-    assert!(out.status.success(), "sushy: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "sushy: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(|l| Duration::from_secs_f64(l.trim().parse().unwrap()))
@@ -165,7 +171,9 @@ fn median(mut v: Vec<Duration>) -> Duration {
 
 fn main() {
     let Some(python) = python() else {
-        eprintln!("redfish bench skipped: no Python venv with sushy and sushy-tools (run scripts/test)");
+        eprintln!(
+            "redfish bench skipped: no Python venv with sushy and sushy-tools (run scripts/test)"
+        );
         return;
     };
     let emulator = start(&python);
@@ -192,7 +200,11 @@ fn main() {
         b.iter(|| rt.block_on(drydock_round(&targets)))
     });
     c.bench_function("redfish_power_status_64/sushy_python", |b| {
-        b.iter_custom(|iters| sushy_rounds(&python, emulator.port, iters as usize).into_iter().sum())
+        b.iter_custom(|iters| {
+            sushy_rounds(&python, emulator.port, iters as usize)
+                .into_iter()
+                .sum()
+        })
     });
     c.final_summary();
 }
