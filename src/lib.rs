@@ -8,6 +8,7 @@
 //!   `Driver`/`Store` traits, with an in-memory store and simulated drivers.
 //! * `maas` (feature `maas`): the Canonical MAAS REST API 2.0 node driver.
 //! * `ipmi` (feature `ipmi`): the IPMI v2.0 (RMCP+) out-of-band driver.
+//! * `redfish` (feature `redfish`): the DMTF Redfish out-of-band driver (HTTPS).
 //! * `sled` (feature `sled`): the durable embedded store on sled.
 //!
 //! # Features
@@ -51,5 +52,7 @@ pub use drydock_api as api;
 pub use drydock_driver_ipmi as ipmi;
 #[cfg(feature = "maas")]
 pub use drydock_driver_maas as maas;
+#[cfg(feature = "redfish")]
+pub use drydock_driver_redfish as redfish;
 #[cfg(feature = "sled")]
 pub use drydock_store_sled as sled;

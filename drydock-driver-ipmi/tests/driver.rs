@@ -24,6 +24,7 @@ fn target(port: u16, password: &str) -> OobTarget {
         account: Some("admin".into()),
         credential: Some(Secret::new(password)),
         parameters: OobParameters::default(),
+        boot_mode: None,
     }
 }
 

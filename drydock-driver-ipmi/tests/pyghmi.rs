@@ -114,6 +114,7 @@ fn target(port: u16, password: &str) -> OobTarget {
         account: Some(USER.into()),
         credential: Some(Secret::new(password)),
         parameters: OobParameters::default(),
+        boot_mode: None,
     }
 }
 

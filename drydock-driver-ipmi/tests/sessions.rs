@@ -27,6 +27,7 @@ fn target(sim: &Sim, password: &str) -> OobTarget {
         account: Some("admin".into()),
         credential: Some(Secret::new(password)),
         parameters: OobParameters::default(),
+        boot_mode: None,
     }
 }
 
@@ -307,5 +308,6 @@ fn target_port(port: u16) -> OobTarget {
         account: Some("admin".into()),
         credential: Some(Secret::new("password")),
         parameters: OobParameters::default(),
+        boot_mode: None,
     }
 }

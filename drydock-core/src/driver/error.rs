@@ -21,12 +21,19 @@ pub enum DriverErrorKind {
     NotFound,
     /// The operation did not finish in time.
     TimedOut,
+    /// The peer could not be reached at all (connection refused, no route, no answer to the
+    /// first message): nothing was done. Retryable, and a reason for
+    /// [`FallbackOob`](super::FallbackOob) to try the node's next protocol.
+    Unreachable,
 }
 
 impl DriverErrorKind {
     /// Whether retrying the same call can succeed.
     pub fn is_retryable(self) -> bool {
-        matches!(self, DriverErrorKind::Transient | DriverErrorKind::TimedOut)
+        matches!(
+            self,
+            DriverErrorKind::Transient | DriverErrorKind::TimedOut | DriverErrorKind::Unreachable
+        )
     }
 }
 
@@ -39,6 +46,7 @@ impl fmt::Display for DriverErrorKind {
             DriverErrorKind::Unauthorized => "unauthorized",
             DriverErrorKind::NotFound => "not found",
             DriverErrorKind::TimedOut => "timed out",
+            DriverErrorKind::Unreachable => "unreachable",
         })
     }
 }

@@ -8,15 +8,18 @@
 //! [`DriverErrorKind::Unsupported`] and by its [`Capabilities`].
 
 mod error;
+mod fallback;
 mod node;
 mod oob;
 
 pub use error::{DriverError, DriverErrorKind};
+pub use fallback::{FALLBACK_PARAMETER, FallbackOob};
 pub use node::{
     BuildData, DeployBootActions, Identification, NodeDriver, NodeJob, PlatformCatalog, SiteJob,
 };
 pub use oob::{
     BootDevice, BootPersistence, OobDriver, OobFacts, OobTarget, PowerAction, PowerState,
+    unserved_oob,
 };
 
 use serde::{Deserialize, Serialize};

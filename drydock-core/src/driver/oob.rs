@@ -1,12 +1,13 @@
 //! Out-of-band (BMC) drivers: power and boot device control.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use super::{Capabilities, DriverError};
-use crate::design::{CompiledNode, OobParameters, OobType, Secret};
+use crate::design::{BootMode, CompiledDesign, CompiledNode, OobParameters, OobType, Secret};
 
 /// Where and how to reach one node's BMC, taken from its compiled design.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -25,6 +26,9 @@ pub struct OobTarget {
     pub credential: Option<Secret>,
     /// Every OOB parameter of the design (secrets hidden from `Debug`).
     pub parameters: OobParameters,
+    /// The firmware boot mode of the node's hardware profile, when the target was made with
+    /// [`OobTarget::in_design`] and the profile gives one.
+    pub boot_mode: Option<BootMode>,
 }
 
 impl OobTarget {
@@ -32,13 +36,39 @@ impl OobTarget {
     pub fn from_node(node: &CompiledNode) -> Option<Self> {
         Some(OobTarget {
             node: node.name.clone(),
-            kind: node.oob.kind?,
+            kind: node.oob.kind.clone()?,
             address: node.oob_address(),
             port: node.oob.port,
             account: node.oob.account.clone(),
             credential: node.oob.credential.clone(),
             parameters: node.oob.parameters.clone(),
+            boot_mode: None,
         })
+    }
+
+    /// The target of `node` of `design`, with what the node's hardware profile says (its boot
+    /// mode), or `None` when the design gives the node no OOB type.
+    ///
+    /// ```
+    /// # use drydock_core::design::{compile, ingest_sources, BootMode, Source};
+    /// # use drydock_core::driver::OobTarget;
+    /// let text = "schema: drydock/HardwareProfile/v1\nmetadata: {name: hw}\ndata: {boot_mode: uefi}\n\
+    ///     ---\nschema: drydock/Network/v1\nmetadata: {name: oob}\ndata: {cidr: 10.0.0.0/8}\n\
+    ///     ---\nschema: drydock/BaremetalNode/v1\nmetadata: {name: n01}\n\
+    ///     data: {hardware_profile: hw, oob: {type: redfish, network: oob}, \
+    ///     addressing: [{network: oob, address: 10.0.0.1}]}\n";
+    /// let design = compile(ingest_sources(&[Source::new("site.yaml", text)]).unwrap()).unwrap();
+    /// let target = OobTarget::in_design(design.node("n01").unwrap(), &design).unwrap();
+    /// assert_eq!(target.boot_mode, Some(BootMode::Uefi));
+    /// ```
+    pub fn in_design(node: &CompiledNode, design: &CompiledDesign) -> Option<Self> {
+        let mut target = OobTarget::from_node(node)?;
+        target.boot_mode = node
+            .hardware_profile
+            .as_deref()
+            .and_then(|h| design.site.hardware_profiles.get(h))
+            .and_then(|h| h.boot_mode);
+        Some(target)
     }
 }
 
@@ -127,4 +157,34 @@ pub trait OobDriver: Send + Sync + std::fmt::Debug {
     async fn power_state(&self, target: &OobTarget) -> Result<PowerState, DriverError>;
     /// Reads what the BMC knows of the node.
     async fn interrogate(&self, target: &OobTarget) -> Result<OobFacts, DriverError>;
+}
+
+/// The nodes among `nodes` whose OOB type none of `drivers` serves (by its
+/// [`Capabilities::oob_types`]), with that type, in the order given; nodes without an OOB type
+/// are not listed.
+///
+/// ```
+/// # use drydock_core::design::{compile, ingest_sources, OobType, Source};
+/// use drydock_core::driver::unserved_oob;
+/// let text = "schema: drydock/Network/v1\nmetadata: {name: oob}\ndata: {cidr: 10.0.0.0/8}\n\
+///     ---\nschema: drydock/BaremetalNode/v1\nmetadata: {name: n01}\n\
+///     data: {oob: {type: amt}, addressing: [{network: oob, address: 10.0.0.1}]}\n";
+/// let design = compile(ingest_sources(&[Source::new("site.yaml", text)]).unwrap()).unwrap();
+/// let nodes: Vec<_> = design.nodes.values().collect();
+/// let missing = unserved_oob(&[], &nodes);
+/// assert_eq!(missing, vec![("n01", &OobType::Other("amt".into()))]);
+/// ```
+pub fn unserved_oob<'a>(
+    drivers: &[Arc<dyn OobDriver>],
+    nodes: &[&'a CompiledNode],
+) -> Vec<(&'a str, &'a OobType)> {
+    let served: Vec<OobType> = drivers
+        .iter()
+        .flat_map(|d| d.capabilities().oob_types)
+        .collect();
+    nodes
+        .iter()
+        .filter_map(|n| Some((n.name.as_str(), n.oob.kind.as_ref()?)))
+        .filter(|(_, kind)| !served.contains(kind))
+        .collect()
 }

@@ -607,6 +607,9 @@ impl Runner {
             .await?;
             return Ok(false);
         }
+        if !self.oob_served(&targets).await? {
+            return Ok(false);
+        }
         if !self.lease(&targets).await? {
             return Ok(false);
         }
@@ -637,6 +640,28 @@ impl Runner {
             cancelled |= end? == NodeEnd::Cancelled;
         }
         Ok(cancelled)
+    }
+
+    /// For the actions that need nodes' BMCs (VerifyNodes, PrepareNodes): whether a registered
+    /// OOB driver serves every target's OOB type; if not, the task fails before any driver
+    /// call with one message naming every such node.
+    async fn oob_served(&self, targets: &[&CompiledNode]) -> Result<bool> {
+        if !matches!(self.action, Action::VerifyNodes | Action::PrepareNodes) {
+            return Ok(true);
+        }
+        let unserved = crate::driver::unserved_oob(&self.orch.inner.oob_drivers, targets);
+        if unserved.is_empty() {
+            return Ok(true);
+        }
+        let list: Vec<String> = unserved.iter().map(|(n, t)| format!("{n} ({t})")).collect();
+        let text = format!(
+            "No registered OOB driver serves the OOB type of node(s) {}.",
+            list.join(", ")
+        );
+        self.message(MessageLevel::Error, ContextType::None, "", text)
+            .await?;
+        self.task_lock().result.failure(None);
+        Ok(false)
     }
 
     /// Leases every target node; false (with a message) when the task cannot have them.

@@ -125,7 +125,7 @@ impl MaasDriver {
                 Err(e) => return Err(cx.maas("reading the machine", e)),
             }
         }
-        let found = match node.oob.kind {
+        let found = match &node.oob.kind {
             Some(OobType::Ipmi | OobType::Redfish) => {
                 let addr = node.oob_address().ok_or_else(|| {
                     cx.permanent(format!(
@@ -253,7 +253,7 @@ impl MaasDriver {
     ) -> Result<Option<PowerSettings>, DriverError> {
         let node = job.node;
         let mut params = std::collections::BTreeMap::new();
-        match node.oob.kind {
+        match &node.oob.kind {
             Some(OobType::Libvirt) => {
                 let uri = node.oob.libvirt_uri.clone().ok_or_else(|| {
                     cx.permanent(format!("libvirt node {} has no libvirt_uri", node.name))
@@ -267,7 +267,7 @@ impl MaasDriver {
                     return Ok(None);
                 };
                 let addr = match node.oob.port {
-                    Some(p) if kind == OobType::Ipmi => format!("{addr}:{p}"),
+                    Some(p) if *kind == OobType::Ipmi => format!("{addr}:{p}"),
                     _ => addr.to_string(),
                 };
                 params.insert("power_address".to_owned(), addr);
@@ -277,7 +277,7 @@ impl MaasDriver {
                 if let Some(c) = &node.oob.credential {
                     params.insert("power_pass".to_owned(), c.expose().to_owned());
                 }
-                let t = if kind == OobType::Ipmi {
+                let t = if *kind == OobType::Ipmi {
                     "ipmi"
                 } else {
                     "redfish"

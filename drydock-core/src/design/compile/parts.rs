@@ -80,7 +80,7 @@ pub(super) fn oob(spec: &HostSpec, parent: &HostSpec, issues: &mut Vec<Diagnosti
         }
     });
     Oob {
-        kind: inherited(&spec.oob_type, &parent.oob_type).copied(),
+        kind: inherited(&spec.oob_type, &parent.oob_type).cloned(),
         network: params.get("network").cloned(),
         account: params.get("account").cloned(),
         credential: params.get("credential").map(|c| Secret::new(c.clone())),

@@ -7,21 +7,81 @@ use indexmap::IndexMap;
 use serde::Serialize;
 
 use super::common::{Setting, Size};
-use crate::design::decode::{Cx, Extras, Fields, Path, str_enum, to_json};
+use crate::design::decode::{Cx, Extras, Fields, Path, to_json};
 use crate::design::diag::DiagnosticKind;
 use crate::design::yaml::{Node, Value};
 
-str_enum! {
-    /// How a node's BMC is driven.
-    pub enum OobType ("OOB type") {
-        /// IPMI over LAN.
-        Ipmi = "ipmi",
-        /// DMTF Redfish.
-        Redfish = "redfish",
-        /// A libvirt domain (virtual nodes).
-        Libvirt = "libvirt",
-        /// No BMC control: an operator powers the node by hand.
-        Manual = "manual",
+/// How a node's BMC is driven: the `oob.type` of a design.
+///
+/// The four types the reference knows have their own variants; any other name is kept as
+/// [`OobType::Other`], for an out-of-band driver of another crate to declare in its
+/// [`Capabilities`](crate::driver::Capabilities). A node whose type no registered driver
+/// serves is reported when a task that needs its BMC starts.
+///
+/// ```
+/// use drydock_core::design::OobType;
+/// assert_eq!("redfish".parse::<OobType>().unwrap(), OobType::Redfish);
+/// let amt: OobType = "amt".parse().unwrap();
+/// assert_eq!(amt, OobType::Other("amt".into()));
+/// assert_eq!(amt.to_string(), "amt");
+/// assert_eq!(serde_json::to_string(&amt).unwrap(), "\"amt\"");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum OobType {
+    /// IPMI over LAN.
+    Ipmi,
+    /// DMTF Redfish.
+    Redfish,
+    /// A libvirt domain (virtual nodes).
+    Libvirt,
+    /// No BMC control: an operator powers the node by hand.
+    Manual,
+    /// A type core does not know (`amt`), served by a driver that declares it.
+    Other(String),
+}
+
+impl OobType {
+    /// The type as written in documents.
+    pub fn as_str(&self) -> &str {
+        match self {
+            OobType::Ipmi => "ipmi",
+            OobType::Redfish => "redfish",
+            OobType::Libvirt => "libvirt",
+            OobType::Manual => "manual",
+            OobType::Other(name) => name,
+        }
+    }
+}
+
+impl fmt::Display for OobType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for OobType {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s {
+            "ipmi" => OobType::Ipmi,
+            "redfish" => OobType::Redfish,
+            "libvirt" => OobType::Libvirt,
+            "manual" => OobType::Manual,
+            other => OobType::Other(other.to_owned()),
+        })
+    }
+}
+
+impl Serialize for OobType {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for OobType {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <String as serde::Deserialize>::deserialize(d)?;
+        Ok(s.parse().unwrap_or_else(|never| match never {}))
     }
 }
 
@@ -533,9 +593,15 @@ pub(crate) fn decode_host_spec(
         if let Some(mut o) = cx.map(n, &p) {
             if let Some(t) = o.take("type") {
                 let tp = p.key("type");
-                spec.oob_type = match cx.string(t, &tp).as_deref() {
+                spec.oob_type = match cx.string(t, &tp).as_deref().map(str::trim) {
                     Some("!") => Some(Setting::Clear),
-                    Some(_) => cx.enumeration(t, &tp).map(Setting::Set),
+                    Some("") => {
+                        cx.wrong_type(&tp, t, "an OOB type name");
+                        None
+                    }
+                    Some(name) => Some(Setting::Set(
+                        name.parse().unwrap_or_else(|never| match never {}),
+                    )),
                     None => None,
                 };
             }

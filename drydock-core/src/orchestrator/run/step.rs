@@ -184,7 +184,7 @@ impl Runner {
             DriverError::new(DriverErrorKind::Unsupported, "orchestrator", op, msg)
                 .for_node(&node.name)
         };
-        let target = OobTarget::from_node(node)
+        let target = OobTarget::in_design(node, &self.design)
             .ok_or_else(|| unsupported(format!("node {} has no OOB type", node.name)))?;
         let driver = self
             .orch
