@@ -296,8 +296,7 @@ async fn run_action(
         .map_err(|e| e.to_string())?;
     let latest = tasks
         .iter()
-        .filter(|t| t.action == action && &t.design_id == design)
-        .next_back();
+        .rfind(|t| t.action == action && &t.design_id == design);
     let task = match latest {
         Some(t) if !t.status.is_final() => {
             note(

@@ -589,3 +589,47 @@ async fn the_asset_endpoint_checks_the_node_key_and_serves_its_latest_deployment
     );
     assert_eq!(tar[2].4, "d", "design_ref is the deployment's design id");
 }
+
+/// Templates that would spin, recurse or allocate without end fail with a template error
+/// (recursion cannot even be written: macros are not part of the template language here).
+#[test]
+fn template_work_and_output_are_bounded() {
+    let hostile = [
+        (
+            "/spin",
+            "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+            "fuel",
+        ),
+        (
+            "/recurse",
+            "{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}",
+            "unknown statement",
+        ),
+        ("/huge-repeat", "{{ 'x' * 4000000000 }}", "too large"),
+        (
+            "/huge-output",
+            "{% for i in range(64) %}{{ 'x' * 1000000 }}{% endfor %}",
+            "exceed",
+        ),
+    ];
+    let mut site = SITE.to_owned();
+    site.push_str("---\nschema: drydock/BootAction/v1\nmetadata: {name: hostile}\ndata:\n  signaling: false\n  assets:\n");
+    for (path, template, _) in hostile {
+        site.push_str(&format!(
+            "    - {{type: file, path: {path}, data: \"{template}\", data_pipeline: [utf8_decode, template]}}\n"
+        ));
+    }
+    let design = compile(ingest_str(&site).expect("ingest")).expect("compile");
+    let key = IdentityKey::generate();
+    let cx = context(&design, "n1", &key, ActionId::new());
+    let action = &design.site.bootactions["hostile"];
+    for (i, (path, _, what)) in hostile.iter().enumerate() {
+        let err = render_asset(&cx, action, i).expect_err(path);
+        let text = err.to_string();
+        assert!(text.contains("template error"), "{path}: {text}");
+        assert!(
+            text.to_lowercase().contains(what),
+            "{path}: {text} lacks {what}"
+        );
+    }
+}

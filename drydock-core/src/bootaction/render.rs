@@ -209,12 +209,56 @@ enum Data {
     Text(String),
 }
 
+/// The work one template may do, in minijinja's fuel (about one unit per instruction): far
+/// more than any real boot action template needs, and a loop of 10^10 stops in well under a
+/// second.
+pub const TEMPLATE_FUEL: u64 = 10_000_000;
+
+/// The most one template may render, in bytes.
+pub const MAX_RENDERED_BYTES: usize = 16 << 20;
+
+/// A writer that refuses to grow past [`MAX_RENDERED_BYTES`] (and remembers that it did).
+struct Bounded {
+    out: Vec<u8>,
+    overflowed: bool,
+}
+
+impl std::io::Write for Bounded {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.out.len() + buf.len() > MAX_RENDERED_BYTES {
+            self.overflowed = true;
+            return Err(std::io::Error::other("output limit"));
+        }
+        self.out.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 fn render_template(template: &str, ctx: &Json) -> Result<String, RenderErrorKind> {
     // Jinja2 defaults, as the reference: undefined values render empty, one trailing newline
-    // is dropped.
-    let env = minijinja::Environment::new();
-    env.render_str(template, ctx)
-        .map_err(|e| RenderErrorKind::Template(format!("{e:#}")))
+    // is dropped. Bounded work (fuel), output and recursion (minijinja's own limit): a design
+    // cannot make the orchestrator or the API spin or exhaust memory.
+    let fail = |e: minijinja::Error| RenderErrorKind::Template(format!("{e:#}"));
+    let mut env = minijinja::Environment::new();
+    env.set_fuel(Some(TEMPLATE_FUEL));
+    let template = env.template_from_str(template).map_err(fail)?;
+    let mut out = Bounded {
+        out: Vec::new(),
+        overflowed: false,
+    };
+    if let Err(e) = template.render_to_write(ctx, &mut out) {
+        return Err(match out.overflowed {
+            true => RenderErrorKind::Template(format!(
+                "the rendered asset would exceed {MAX_RENDERED_BYTES} bytes"
+            )),
+            false => fail(e),
+        });
+    }
+    String::from_utf8(out.out).map_err(|e| RenderErrorKind::Template(e.to_string()))
 }
 
 fn run_segment(seg: DataPipelineSegment, data: Data, ctx: &Json) -> Result<Data, RenderErrorKind> {
