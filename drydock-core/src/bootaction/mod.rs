@@ -30,9 +30,9 @@ pub use record::{
     ActionId, BootActionDetail, BootActionRecord, BootActionStatus, IDENTITY_KEY_LEN, IdentityKey,
 };
 pub use render::{
-    ActionContext, DEFAULT_REPORT_URL, LocationResolver, RenderContext, RenderError,
-    RenderErrorKind, RenderedAsset, RenderedContent, actions_for_node, node_package_list,
-    render_action, render_asset, template_context,
+    ActionContext, DEFAULT_REPORT_URL, LocationResolver, MAX_RENDERED_BYTES, RenderContext,
+    RenderError, RenderErrorKind, RenderedAsset, RenderedContent, TEMPLATE_FUEL, actions_for_node,
+    node_package_list, render_action, render_asset, template_context,
 };
 pub use report::{BootActionError, BootActions, ReportStatus, node_assets};
 pub use tarball::build_tarball;

@@ -250,7 +250,7 @@ fn render_template(template: &str, ctx: &Json) -> Result<String, RenderErrorKind
         out: Vec::new(),
         overflowed: false,
     };
-    if let Err(e) = template.render_to_write(ctx, &mut out) {
+    if let Err(e) = template.render_captured_to(ctx, &mut out) {
         return Err(match out.overflowed {
             true => RenderErrorKind::Template(format!(
                 "the rendered asset would exceed {MAX_RENDERED_BYTES} bytes"
