@@ -60,11 +60,7 @@ async fn tally(mut events: futures::stream::BoxStream<'static, Event>) -> Tally 
 }
 
 async fn run_counted(f: &Fixture, action: Action) -> (Tally, TaskId) {
-    let task = f
-        .orch
-        .create_task(action, &f.design, None, "test")
-        .await
-        .unwrap();
+    let task = f.task(action, None).await;
     let events = f.orch.subscribe(task.id);
     let counting = tokio::spawn(tally(events));
     f.orch.run(task.id).await.unwrap();
@@ -106,11 +102,7 @@ async fn counts_add_up_on_a_resumed_run() {
     cfg.concurrency = 2;
     let f = fixture(4, sim, cfg).await;
     f.run(Action::PrepareNodes, None).await;
-    let task = f
-        .orch
-        .create_task(Action::DeployNodes, &f.design, None, "test")
-        .await
-        .unwrap();
+    let task = f.task(Action::DeployNodes, None).await;
     // A crash: the run is dropped mid-way.
     let crashed = tokio::time::timeout(Duration::from_millis(4500), f.orch.run(task.id)).await;
     assert!(crashed.is_err());
@@ -138,11 +130,7 @@ async fn a_slow_subscriber_is_told_how_many_events_it_missed() {
     cfg.event_capacity = 64;
     let f = fixture(12, sim, cfg).await;
     f.run(Action::PrepareNodes, None).await;
-    let task = f
-        .orch
-        .create_task(Action::DeployNodes, &f.design, None, "test")
-        .await
-        .unwrap();
+    let task = f.task(Action::DeployNodes, None).await;
     let fast = tokio::spawn(tally(f.orch.subscribe(task.id)));
     // The slow one reads nothing until the task has ended.
     let slow = f.orch.subscribe(task.id);
@@ -178,11 +166,7 @@ async fn progress_is_readable_while_the_task_runs() {
     };
     let f = fixture(2, sim, config()).await;
     f.run(Action::PrepareNodes, None).await;
-    let task = f
-        .orch
-        .create_task(Action::DeployNodes, &f.design, None, "test")
-        .await
-        .unwrap();
+    let task = f.task(Action::DeployNodes, None).await;
     assert_eq!(f.orch.progress(task.id), None, "not running yet");
     let handle = f.orch.spawn(task.id);
     tokio::time::sleep(Duration::from_millis(2500)).await;
@@ -260,11 +244,7 @@ async fn a_panicking_driver_interrupts_the_run_and_the_task_resumes() {
     let f = fixture(2, preenlisted(), config()).await;
     f.run(Action::PrepareNodes, None).await;
     f.world.panic_once("n01", Operation::ApplyPlatform);
-    let task = f
-        .orch
-        .create_task(Action::DeployNodes, &f.design, None, "test")
-        .await
-        .unwrap();
+    let task = f.task(Action::DeployNodes, None).await;
     let counting = tokio::spawn(tally(f.orch.subscribe(task.id)));
     let err = f.orch.run(task.id).await.unwrap_err();
     assert!(

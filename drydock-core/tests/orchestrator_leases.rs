@@ -9,7 +9,6 @@ use std::time::Duration;
 use drydock_core::design::{NodeFilterSet, Source};
 use drydock_core::driver::Operation;
 use drydock_core::orchestrator::{LeaseConflict, OrchestratorConfig, Timeouts};
-use drydock_core::sim::SimConfig;
 use drydock_core::store::Store;
 use drydock_core::task::{Action, ResultStatus, TaskId, TaskStatus};
 
@@ -19,14 +18,6 @@ use common::*;
 
 fn nodes(names: &[&str]) -> Option<NodeFilterSet> {
     Some(NodeFilterSet::for_nodes(names.iter().copied()))
-}
-
-fn slow(latency_ms: u64) -> SimConfig {
-    SimConfig {
-        preenlisted: true,
-        latency: Duration::from_millis(latency_ms),
-        ..SimConfig::default()
-    }
 }
 
 fn waiting(cfg: OrchestratorConfig) -> OrchestratorConfig {
@@ -45,18 +36,8 @@ fn says(task: &drydock_core::task::Task, text: &str) -> bool {
 #[tokio::test(start_paused = true)]
 async fn a_waiting_task_gets_the_nodes_when_the_holder_finishes() {
     let f = fixture(2, slow(500), waiting(config())).await;
-    let first = f
-        .orch
-        .create_task(Action::PrepareNodes, &f.design, None, "a")
-        .await
-        .unwrap();
-    let holder = f.orch.spawn(first.id);
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    let second = f
-        .orch
-        .create_task(Action::PrepareNodes, &f.design, nodes(&["n01"]), "b")
-        .await
-        .unwrap();
+    let (_, holder) = f.start(Action::PrepareNodes, None).await;
+    let second = f.task(Action::PrepareNodes, nodes(&["n01"])).await;
     let started = tokio::time::Instant::now();
     let waited = f.orch.run(second.id).await.unwrap();
     let held = holder.await.unwrap().unwrap();
@@ -78,13 +59,7 @@ async fn a_waiting_task_gives_up_at_its_deadline_naming_the_holder() {
     let f = fixture(2, preenlisted(), cfg).await;
     f.run(Action::PrepareNodes, None).await;
     f.world.hang("n00", Operation::Deploy);
-    let deploy = f
-        .orch
-        .create_task(Action::DeployNodes, &f.design, None, "a")
-        .await
-        .unwrap();
-    let holder = f.orch.spawn(deploy.id);
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    let (deploy, holder) = f.start(Action::DeployNodes, None).await;
     let started = tokio::time::Instant::now();
     let gave_up = f.run(Action::VerifyNodes, nodes(&["n00"])).await;
     assert_eq!(gave_up.task.result.status, ResultStatus::Failure);
@@ -107,11 +82,7 @@ async fn a_waiting_task_gives_up_at_its_deadline_naming_the_holder() {
 #[tokio::test(start_paused = true)]
 async fn partial_overlap_fails_the_second_task_and_leaves_the_other_nodes_alone() {
     let f = fixture(3, slow(200), config()).await;
-    let a = f
-        .orch
-        .create_task(Action::VerifyNodes, &f.design, nodes(&["n00", "n01"]), "a")
-        .await
-        .unwrap();
+    let a = f.task(Action::VerifyNodes, nodes(&["n00", "n01"])).await;
     let ha = f.orch.spawn(a.id);
     tokio::time::sleep(Duration::from_millis(50)).await;
     let b = f.run(Action::VerifyNodes, nodes(&["n01", "n02"])).await;
@@ -133,13 +104,7 @@ async fn deploy_and_destroy_of_one_node_never_overlap() {
     let f = fixture(2, preenlisted(), cfg).await;
     f.run(Action::PrepareNodes, None).await;
     f.world.hang("n00", Operation::Deploy);
-    let deploy = f
-        .orch
-        .create_task(Action::DeployNodes, &f.design, None, "a")
-        .await
-        .unwrap();
-    let holder = f.orch.spawn(deploy.id);
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    let (deploy, holder) = f.start(Action::DeployNodes, None).await;
     let destroy = f.run(Action::DestroyNodes, nodes(&["n00"])).await;
     assert_eq!(destroy.task.result.status, ResultStatus::Failure);
     assert!(says(
@@ -168,13 +133,7 @@ async fn a_retry_meets_the_leases_of_a_task_that_took_its_failed_node() {
     assert_eq!(first.task.result.failures, ["n01"]);
     f.world.clear_faults();
     f.world.hang("n01", Operation::InterrogateOob);
-    let verify = f
-        .orch
-        .create_task(Action::VerifyNodes, &f.design, nodes(&["n01"]), "b")
-        .await
-        .unwrap();
-    let holder = f.orch.spawn(verify.id);
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    let (verify, holder) = f.start(Action::VerifyNodes, nodes(&["n01"])).await;
     let refused = f.orch.retry(first.task.id).await.unwrap();
     // n00's success is kept; the retry itself could not have n01.
     assert_eq!(refused.task.result.status, ResultStatus::PartialSuccess);
@@ -200,11 +159,7 @@ async fn a_retry_meets_the_leases_of_a_task_that_took_its_failed_node() {
 async fn an_orphans_leases_go_to_a_task_on_a_changed_design() {
     let f = fixture(2, slow(1000), config()).await;
     f.run(Action::PrepareNodes, None).await;
-    let orphan = f
-        .orch
-        .create_task(Action::DeployNodes, &f.design, None, "killed")
-        .await
-        .unwrap();
+    let orphan = f.task(Action::DeployNodes, None).await;
     // The process dies mid-run: the task stays Running and keeps its leases in the store.
     let crashed = tokio::time::timeout(Duration::from_millis(1500), f.orch.run(orphan.id)).await;
     assert!(crashed.is_err());
@@ -252,11 +207,7 @@ async fn racing_tasks_on_overlapping_nodes_never_share_a_node() {
     ];
     let mut tasks = Vec::new();
     for set in sets {
-        let task = f
-            .orch
-            .create_task(Action::VerifyNodes, &f.design, nodes(set), "race")
-            .await
-            .unwrap();
+        let task = f.task(Action::VerifyNodes, nodes(set)).await;
         tasks.push((set, task.id));
     }
     // Started together; each holds its nodes for 300 ms, far longer than all take to start.
@@ -306,13 +257,7 @@ async fn every_way_a_task_ends_releases_its_leases() {
     f.world.clear_faults();
     // Cancellation while running.
     f.world.hang("n00", Operation::InterrogateOob);
-    let task = f
-        .orch
-        .create_task(Action::VerifyNodes, &f.design, None, "t")
-        .await
-        .unwrap();
-    let h = f.orch.spawn(task.id);
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    let (task, h) = f.start(Action::VerifyNodes, None).await;
     f.orch.cancel(task.id, "op").await.unwrap();
     f.world.clear_faults();
     assert_eq!(
@@ -322,11 +267,7 @@ async fn every_way_a_task_ends_releases_its_leases() {
     assert!(free(f.store.clone()).await);
     // A panic (errors are covered by the full-disk test of orchestrator_events).
     f.world.panic_once("n00", Operation::InterrogateOob);
-    let task = f
-        .orch
-        .create_task(Action::VerifyNodes, &f.design, None, "t")
-        .await
-        .unwrap();
+    let task = f.task(Action::VerifyNodes, None).await;
     assert!(f.orch.run(task.id).await.is_err());
     assert!(free(f.store.clone()).await);
 }

@@ -6,10 +6,11 @@ use std::time::Duration;
 
 use drydock_core::design::{NodeFilterSet, Source};
 use drydock_core::driver::Operation;
+use drydock_core::orchestrator::RunSummary;
 use drydock_core::orchestrator::{Orchestrator, OrchestratorConfig, RetryPolicy, Timeouts};
 use drydock_core::sim::{SimConfig, SimWorld};
 use drydock_core::store::{DesignId, MemoryStore, Store};
-use drydock_core::task::Action;
+use drydock_core::task::{Action, Task};
 
 /// A valid little site: `n` nodes n00.. with IPMI BMCs on the oob network.
 pub fn site(n: usize) -> String {
@@ -107,4 +108,38 @@ pub fn calls(world: &SimWorld, op: Operation, node: &str) -> usize {
         .iter()
         .filter(|c| c.operation == op && c.node.as_deref() == Some(node))
         .count()
+}
+
+/// A simulated world of known machines whose every call takes `latency_ms`.
+pub fn slow(latency_ms: u64) -> SimConfig {
+    SimConfig {
+        preenlisted: true,
+        latency: Duration::from_millis(latency_ms),
+        ..SimConfig::default()
+    }
+}
+
+impl Fixture {
+    /// A new task of `action` over `filter` (all nodes when `None`).
+    pub async fn task(&self, action: Action, filter: Option<NodeFilterSet>) -> Task {
+        self.orch
+            .create_task(action, &self.design, filter, "test")
+            .await
+            .unwrap()
+    }
+
+    /// A new task running in the background, 100 ms (of the test's clock) after it started.
+    pub async fn start(
+        &self,
+        action: Action,
+        filter: Option<NodeFilterSet>,
+    ) -> (
+        Task,
+        tokio::task::JoinHandle<drydock_core::orchestrator::Result<RunSummary>>,
+    ) {
+        let task = self.task(action, filter).await;
+        let handle = self.orch.spawn(task.id);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        (task, handle)
+    }
 }
