@@ -397,7 +397,26 @@ impl MaasClient {
         let mut attempt: u32 = 0;
         loop {
             let last = attempt >= self.limits.max_retries;
-            let (status, resp, retry_after) = self.send_once(&method, &url, &peer, params).await?;
+            let sent = self.send_once(&method, &url, &peer, params).await;
+            let (status, resp, retry_after) = match sent {
+                // A GET whose connection broke after it was made changed nothing: it is tried
+                // again like a 502, within the same budget. A refused connection is not.
+                Err(
+                    e @ MaasError::Transport {
+                        maybe_sent: true, ..
+                    },
+                ) if idempotent && !last => {
+                    let wait = self.backoff(attempt).min(self.limits.max_retry_wait);
+                    if Instant::now() + wait > budget_end {
+                        return Err(e);
+                    }
+                    tracing::warn!(%method, path, op, peer, attempt, ?wait, error = %e, "retrying MAAS request");
+                    tokio::time::sleep(wait).await;
+                    attempt += 1;
+                    continue;
+                }
+                other => other?,
+            };
             if (200..300).contains(&status) {
                 return Ok(resp);
             }
