@@ -152,9 +152,12 @@ impl MaasError {
     ///
     /// ```
     /// use drydock_driver_maas::MaasError;
-    /// let e = MaasError::InvalidTransition { body: "Invalid transition: New -> Deploying.".into() };
+    /// let peer = "maas.example:5240".to_owned();
+    /// let body = "Invalid transition: New -> Deploying.".to_owned();
+    /// let e = MaasError::InvalidTransition { peer: peer.clone(), body };
     /// assert!(!e.is_retryable());
-    /// let e = MaasError::Unavailable { status: 503, body: "rack down".into(), retry_after: None };
+    /// let body = "rack down".to_owned();
+    /// let e = MaasError::Unavailable { peer, status: 503, body, retry_after: None };
     /// assert!(e.is_retryable());
     /// ```
     pub fn is_retryable(&self) -> bool {

@@ -16,7 +16,10 @@ use drydock_driver_ipmi::message::Request;
 use drydock_driver_ipmi::packet::V15Packet;
 
 /// The simulator's configuration templates (`lan.conf`, `sim.emu`, `chassis.sh`).
-const CONFIG: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/ipmi_sim");
+const CONFIG: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../drydock-driver-ipmi/tests/ipmi_sim"
+);
 
 /// Returns the paths of `ipmi_sim` and `ipmitool`, or `None` (visible skip) when missing.
 pub fn tools(test: &str) -> Option<(PathBuf, PathBuf)> {
