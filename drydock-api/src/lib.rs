@@ -115,7 +115,6 @@ pub fn router(orch: Orchestrator, config: ApiConfig) -> Router {
         auth: auth.clone(),
         config: Arc::new(config),
     };
-    let report = post(bootactions::report);
     Router::new()
         .route("/versions", get(site::versions))
         .route("/api/v1.0/health", get(site::health))
@@ -133,17 +132,7 @@ pub fn router(orch: Orchestrator, config: ApiConfig) -> Router {
             "/api/v1.0/nodes/{hostname}/builddata",
             get(site::node_build_data),
         )
-        .route(
-            "/api/v1.0/bootactions/nodes/{hostname}/units",
-            get(bootactions::units),
-        )
-        .route(
-            "/api/v1.0/bootactions/nodes/{hostname}/files",
-            get(bootactions::files),
-        )
-        .route("/api/v1.0/bootactions/{action_id}", report.clone())
-        // The reference's node agent posts to `<report_url>/<action_id>/`.
-        .route("/api/v1.0/bootactions/{action_id}/", report)
+        .merge(bootaction_routes())
         .fallback(site::not_found)
         .with_state(state)
         .layer(axum::middleware::from_fn_with_state(auth, auth::identify))
@@ -160,6 +149,14 @@ pub fn bootaction_router(orch: Orchestrator, config: ApiConfig) -> Router {
         auth: Arc::new(Auth::None),
         config: Arc::new(config),
     };
+    bootaction_routes()
+        .fallback(site::not_found)
+        .with_state(state)
+        .layer(axum::middleware::from_fn(context::context))
+}
+
+/// The boot action endpoints, shared by [`router`] and [`bootaction_router`].
+fn bootaction_routes() -> Router<AppState> {
     let report = post(bootactions::report);
     Router::new()
         .route(
@@ -171,10 +168,8 @@ pub fn bootaction_router(orch: Orchestrator, config: ApiConfig) -> Router {
             get(bootactions::files),
         )
         .route("/api/v1.0/bootactions/{action_id}", report.clone())
+        // The reference's node agent posts to `<report_url>/<action_id>/`.
         .route("/api/v1.0/bootactions/{action_id}/", report)
-        .fallback(site::not_found)
-        .with_state(state)
-        .layer(axum::middleware::from_fn(context::context))
 }
 
 /// Serves `app` on `listener` until `shutdown` completes, then stops accepting connections and
