@@ -119,6 +119,7 @@ pub(crate) async fn interrogate(
     Ok(OobFacts {
         power: Some(power),
         facts,
+        ..OobFacts::default()
     })
 }
 

@@ -8,11 +8,16 @@
 //! [`DriverErrorKind::Unsupported`] and by its [`Capabilities`].
 
 mod error;
+mod facts;
 mod fallback;
 mod node;
 mod oob;
 
 pub use error::{DriverError, DriverErrorKind};
+pub use facts::{
+    Drive, Firmware, HardwareFacts, Health, LldpNeighbor, LogEvent, Nic, PciDevice, Processor,
+    Sensor, Severity, SystemIdentity,
+};
 pub use fallback::{FALLBACK_PARAMETER, FallbackOob};
 pub use node::{
     BuildData, DeployBootActions, Identification, NodeDriver, NodeJob, PlatformCatalog, SiteJob,

@@ -121,12 +121,17 @@ pub enum PowerState {
 }
 
 /// What a BMC tells about its node.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct OobFacts {
     /// Power state, when read.
     pub power: Option<PowerState>,
-    /// Named facts (manufacturer, firmware revision, ...).
+    /// Named facts as the protocol names them, for people and logs (manufacturer, firmware
+    /// revision, ...).
     pub facts: std::collections::BTreeMap<String, String>,
+    /// The typed facts verification compares with the design; what the protocol cannot read
+    /// stays `None`.
+    #[serde(default)]
+    pub hardware: super::HardwareFacts,
 }
 
 /// An out-of-band driver: controls nodes through their BMCs.

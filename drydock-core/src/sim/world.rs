@@ -589,6 +589,7 @@ impl OobDriver for SimOobDriver {
                     Ok(OobFacts {
                         power: Some(m.power),
                         facts,
+                        ..OobFacts::default()
                     })
                 },
             )
