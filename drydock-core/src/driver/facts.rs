@@ -27,6 +27,9 @@ use serde::{Deserialize, Serialize};
 
 /// What a driver read of one machine. Merge the facts of several drivers with
 /// [`HardwareFacts::merge`].
+///
+/// Start from `HardwareFacts::default()` and set what was read; the parts (`Nic`, `Drive`, ...)
+/// are built with `..Default::default()` so that fields added later do not break drivers.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 #[non_exhaustive]
@@ -61,7 +64,6 @@ pub struct HardwareFacts {
 /// Who made the system and which one it is.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
-#[non_exhaustive]
 pub struct SystemIdentity {
     /// Manufacturer (`HPE`, `Dell Inc.`).
     pub manufacturer: Option<String>,
@@ -78,7 +80,6 @@ pub struct SystemIdentity {
 /// One firmware component and its version.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
-#[non_exhaustive]
 pub struct Firmware {
     /// The component (`BMC`, `NIC 0000:18:00.0`).
     pub component: String,
@@ -89,7 +90,6 @@ pub struct Firmware {
 /// One processor socket.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
-#[non_exhaustive]
 pub struct Processor {
     /// Socket label (`CPU1`).
     pub socket: Option<String>,
@@ -104,7 +104,6 @@ pub struct Processor {
 /// One PCI device.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
-#[non_exhaustive]
 pub struct PciDevice {
     /// Bus address, `domain:bus:device.function` (`0000:18:00.0`), lower case.
     pub address: String,
@@ -121,7 +120,6 @@ pub struct PciDevice {
 /// One network interface.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
-#[non_exhaustive]
 pub struct Nic {
     /// OS or BMC name (`eno1`, `NIC.Integrated.1-1`).
     pub name: Option<String>,
@@ -140,7 +138,6 @@ pub struct Nic {
 /// What LLDP says about the other end of a link.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
-#[non_exhaustive]
 pub struct LldpNeighbor {
     /// The neighbour's chassis id.
     pub chassis_id: Option<String>,
@@ -153,7 +150,6 @@ pub struct LldpNeighbor {
 /// One block storage device.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
-#[non_exhaustive]
 pub struct Drive {
     /// OS or BMC name (`sda`, `Disk.Bay.0`).
     pub name: Option<String>,
@@ -187,7 +183,6 @@ pub type Severity = Health;
 /// One sensor reading.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
-#[non_exhaustive]
 pub struct Sensor {
     /// Sensor name (`CPU1 Temp`).
     pub name: String,
@@ -204,7 +199,6 @@ pub struct Sensor {
 
 /// One hardware event log entry.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
 pub struct LogEvent {
     /// How serious it is.
     pub severity: Severity,
