@@ -44,6 +44,9 @@
 //!     --maas-url http://127.0.0.1:5240/MAAS --maas-key-env MAAS_KEY --fake-bootaction-reports
 //! ```
 
+#[path = "support/logging.rs"]
+mod logging;
+
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -505,16 +508,6 @@ fn repeated_calls(world: &SimWorld) -> usize {
     .sum()
 }
 
-/// Logs to stderr as `RUST_LOG` says (errors only when it is unset).
-fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("error"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
-}
-
 /// `url` without the password (or whole user part) it may carry, for printing.
 fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
@@ -579,7 +572,7 @@ async fn cancel_task(orch: &Orchestrator, id: &str) -> Result<bool, String> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    init_tracing();
+    logging::init();
     let args = match parse() {
         Ok(a) => a,
         Err(msg) => return usage(&msg),

@@ -23,6 +23,11 @@
 //! curl -s -XPOST -H 'Content-Type: application/json' http://127.0.0.1:9000/api/v1.0/tasks \
 //!   -d "{\"action\": \"prepare_nodes\", \"design_ref\": \"file://$PWD/examples/sites/demo-site\"}"
 //! ```
+//!
+//! Set `RUST_LOG` (e.g. `RUST_LOG=debug`) for the libraries' logs on stderr.
+
+#[path = "support/logging.rs"]
+mod logging;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -97,6 +102,7 @@ fn parse() -> Result<Args, String> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    logging::init();
     let args = match parse() {
         Ok(a) => a,
         Err(msg) => {

@@ -15,6 +15,11 @@
 //! `http://<listen>/MAAS/api/2.0/` until interrupted. With `--api-key-file`, an existing key in
 //! the file is reused, otherwise the generated key is written there. The simulated clock
 //! advances one tick every `--tick-ms` milliseconds.
+//!
+//! Set `RUST_LOG` (e.g. `RUST_LOG=debug`) for the libraries' logs on stderr.
+
+#[path = "support/logging.rs"]
+mod logging;
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -86,6 +91,7 @@ fn parse_args() -> Args {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    logging::init();
     let args = parse_args();
     let existing: Option<MaasApiKey> = args
         .key_file

@@ -8,6 +8,11 @@
 //!
 //! Prints `{"power":"on"|"off","boot":"pxe"|"disk"|...}` on success; on failure prints the
 //! error on stderr and exits with status 1 (2 for usage errors).
+//!
+//! Set `RUST_LOG` (e.g. `RUST_LOG=debug`) for the libraries' logs on stderr.
+
+#[path = "support/logging.rs"]
+mod logging;
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -127,6 +132,7 @@ async fn act(client: &IpmiClient, action: Action) -> Result<String, drydock::ipm
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
+    logging::init();
     let args = match parse(std::env::args().skip(1)) {
         Ok(args) => args,
         Err(msg) if msg.is_empty() => {

@@ -9,6 +9,11 @@
 //! Prints `{"power":"on"|"off","boot":"pxe"|"hdd"|...}` on success (with `"facts":{...}` for
 //! `inventory`); on failure prints the error on stderr and exits with status 1 (2 for usage
 //! errors). Against sushy-tools' emulator: `--url http://127.0.0.1:8000`.
+//!
+//! Set `RUST_LOG` (e.g. `RUST_LOG=debug`) for the libraries' logs on stderr.
+
+#[path = "support/logging.rs"]
+mod logging;
 
 use std::net::ToSocketAddrs;
 use std::process::ExitCode;
@@ -130,6 +135,7 @@ async fn act(driver: &RedfishDriver, t: &OobTarget, action: Action) -> Result<St
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
+    logging::init();
     let (target, action) = match parse(std::env::args().skip(1)) {
         Ok(args) => args,
         Err(msg) => {

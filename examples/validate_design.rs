@@ -10,6 +10,11 @@
 //!
 //! PATHs are files or directories (walked for `*.yaml`/`*.yml`). Exit status: 0 for a valid
 //! design, 1 for an invalid one, 2 for usage or I/O errors.
+//!
+//! Set `RUST_LOG` (e.g. `RUST_LOG=debug`) for the libraries' logs on stderr.
+
+#[path = "support/logging.rs"]
+mod logging;
 
 use std::process::ExitCode;
 
@@ -63,6 +68,7 @@ fn finding_json(f: &Finding) -> serde_json::Value {
 }
 
 fn main() -> ExitCode {
+    logging::init();
     let mut json_out = false;
     let mut infos = false;
     let mut paths = Vec::new();
