@@ -18,7 +18,7 @@
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -27,6 +27,10 @@ use chrono::Utc;
 use drydock_core::store::{JournalEntry, Step, StepOutcome, Store, StoreErrorKind};
 use drydock_core::task::{Action, ContextType, MessageLevel, Task, TaskId, TaskMessage};
 use drydock_store_sled::{DataLoss, Missing, OnLoss, SledConfig, SledStore};
+
+#[path = "support/damage.rs"]
+mod harm;
+use harm::{KINDS, copy_dir, damage};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -165,99 +169,6 @@ fn run_child(dir: &Path, kill_after: usize) -> HashMap<TaskId, Acked> {
     acked
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), target).unwrap();
-        }
-    }
-}
-
-/// Every file of the store, sorted.
-fn files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let e = e.unwrap();
-        if e.file_type().unwrap().is_dir() {
-            out.extend(files(&e.path()));
-        } else {
-            out.push(e.path());
-        }
-    }
-    out.sort();
-    out
-}
-
-/// Length of `bytes` without its trailing zeros (sled preallocates).
-fn used(bytes: &[u8]) -> usize {
-    bytes.iter().rposition(|&b| b != 0).map_or(0, |p| p + 1)
-}
-
-/// Damages the store in `dir` in one seeded way; returns a description.
-fn damage(dir: &Path, rng: &mut StdRng, kind: usize) -> String {
-    let db = dir.join("db");
-    let all = files(dir);
-    match kind {
-        0 => {
-            // Flipped bits, in the written part of sled's log.
-            let mut bytes = std::fs::read(&db).unwrap();
-            let end = used(&bytes).max(1);
-            let flips = rng.random_range(1..=4);
-            let mut at = Vec::new();
-            for _ in 0..flips {
-                let offset = rng.random_range(0..end);
-                bytes[offset] ^= 1 << rng.random_range(0..8);
-                at.push(offset);
-            }
-            std::fs::write(&db, bytes).unwrap();
-            format!("{flips} bit(s) flipped in db at {at:?} (of {end} written bytes)")
-        }
-        1 => {
-            let mut bytes = std::fs::read(&db).unwrap();
-            let blocks = used(&bytes).div_ceil(4096).max(1);
-            let block = rng.random_range(0..blocks);
-            let end = bytes.len().min((block + 1) * 4096);
-            bytes[block * 4096..end].fill(0);
-            std::fs::write(&db, bytes).unwrap();
-            format!("4 KiB block {block} of {blocks} zeroed in db")
-        }
-        2 => {
-            let len = std::fs::metadata(&db).unwrap().len();
-            let bytes = std::fs::read(&db).unwrap();
-            let to = rng.random_range(0..used(&bytes).max(1)) as u64;
-            std::fs::OpenOptions::new()
-                .write(true)
-                .open(&db)
-                .unwrap()
-                .set_len(to)
-                .unwrap();
-            format!("db truncated from {len} to {to} bytes")
-        }
-        3 => {
-            let victim = &all[rng.random_range(0..all.len())];
-            std::fs::remove_file(victim).unwrap();
-            format!("{} deleted", victim.strip_prefix(dir).unwrap().display())
-        }
-        _ => {
-            // Flipped bits in one slot of the acknowledgement mark.
-            let slot = dir.join(["ack.0", "ack.1"][rng.random_range(0..2)]);
-            let mut bytes = std::fs::read(&slot).unwrap();
-            let offset = rng.random_range(0..bytes.len());
-            bytes[offset] ^= 1 << rng.random_range(0..8);
-            std::fs::write(&slot, bytes).unwrap();
-            format!(
-                "bit flipped in {} at {offset}",
-                slot.file_name().unwrap().display()
-            )
-        }
-    }
-}
-
 /// What reading the store shows about the acknowledged writes.
 #[derive(Debug, PartialEq, Eq)]
 enum Found {
@@ -336,7 +247,7 @@ fn damaged_stores_never_open_silently_with_acknowledged_data_missing() {
         .unwrap();
     let scratch = tempfile::tempdir().unwrap();
     let mut tally = Tally::default();
-    let mut kinds = [0usize; 5];
+    let mut kinds = [0usize; KINDS];
     for round in 0..ROUNDS {
         let killed = scratch.path().join(format!("killed-{round}"));
         // Acknowledgements: 1 create + 30 PrepareNodes steps (+ messages) + 1 update + 1
