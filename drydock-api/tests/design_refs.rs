@@ -93,15 +93,7 @@ async fn directories_and_http_references() {
     // The task runs on its own; it is listed and readable.
     let mut done = Value::Null;
     for _ in 0..500 {
-        done = api
-            .http
-            .get(api.url(&location))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        done = api.get_json(&location).await;
         if done["status"] == "complete" {
             break;
         }
@@ -109,40 +101,18 @@ async fn directories_and_http_references() {
     }
     assert_eq!(done["status"], "complete");
     assert_eq!(done["result"]["successes"], json!(["n3"]));
-    let list: Value = api
-        .http
-        .get(api.url("/api/v1.0/tasks"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = api.get_json("/api/v1.0/tasks").await;
     assert_eq!(list.as_array().unwrap().len(), 1);
     let with: Value = api
-        .http
-        .get(api.url(&format!(
+        .get_json(&format!(
             "{location}?builddata=true&subtaskerrors=true&layers=1"
-        )))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        ))
+        .await;
     let id = task["task_id"].as_str().unwrap();
     assert_eq!(with["init_task_id"], id);
     assert_eq!(with[id]["build_data"][0]["node_name"], "n3");
     assert_eq!(with[id]["subtask_errors"], json!({}));
-    let nodes: Value = api
-        .http
-        .get(api.url("/api/v1.0/nodes"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let nodes: Value = api.get_json("/api/v1.0/nodes").await;
     assert_eq!(nodes[2]["hostname"], "n3");
     assert_eq!(nodes[2]["power_address"], "10.1.0.13");
     peer.shutdown().await.unwrap();

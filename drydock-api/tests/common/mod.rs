@@ -106,6 +106,12 @@ impl Api {
         format!("{}{path}", self.server.url())
     }
 
+    /// The JSON body of `GET path` (panics on a transport error or a body that is not JSON).
+    pub async fn get_json(&self, path: &str) -> serde_json::Value {
+        let response = self.http.get(self.url(path)).send().await.unwrap();
+        response.json().await.unwrap()
+    }
+
     /// `file://` URL of the valid site, written to the fixture's directory.
     pub fn site_ref(&self) -> String {
         format!(
